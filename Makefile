@@ -1,0 +1,17 @@
+# The two commands of README.md: `make demo` and `make test`. Both set up everything they need first.
+.PHONY: setup demo demo-destroy test bench
+
+setup:
+	bash hacking/setup.sh
+
+demo: setup
+	bash hacking/demo.sh create
+	@echo "== models before the upgrade"; bash hacking/demo.sh models
+	. hacking/env.sh && ansible-playbook upgrade-model.yml
+	@echo "== models after the upgrade"; bash hacking/demo.sh models
+
+demo-destroy:
+	bash hacking/demo.sh destroy
+
+test:
+	bash hacking/test.sh

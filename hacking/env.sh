@@ -1,0 +1,12 @@
+# shellcheck shell=bash
+# Environment shared by the project's scripts: where things live, and which podman configuration to use.
+JADA_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+export JADA_ROOT
+export JADA_WORK="$JADA_ROOT/.work"
+export JADA_VENV="$JADA_ROOT/.venv"
+export JADA_TEST_IMAGE="${JADA_TEST_IMAGE:-localhost/jada-agent-systemd:bookworm}"
+export CONTAINERS_CONF="$JADA_WORK/podman/containers.conf"
+export PATH="$JADA_VENV/bin:$PATH"
+# Molecule and ansible-galaxy keep their state under ANSIBLE_HOME; keep it inside the checkout.
+export ANSIBLE_HOME="$JADA_WORK/ansible-home"
+export ANSIBLE_CONFIG="$JADA_ROOT/ansible.cfg"

@@ -1,0 +1,136 @@
+#!/usr/bin/env bash
+# Prepare this machine for jada.agent development, the demo and the test suite.
+# Idempotent: a second run only checks stamps and finishes in a few seconds.
+# Touches nothing outside the checkout except Debian packages, podman's image store and
+# ansible-test's pip bootstrap cache (~/.ansible/test/cache). /etc/containers is never edited:
+# podman reads the project's own configuration through CONTAINERS_CONF (see hacking/env.sh).
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=hacking/env.sh
+. "$root/hacking/env.sh"
+
+ansible_bundle_version=12.3.0
+bundled_collections=(containers/podman amazon/aws ansible/posix community/general)
+apt_packages=(podman runc debootstrap uidmap slirp4netns fuse-overlayfs git make)
+
+log() { printf '[setup] %s\n' "$*"; }
+
+install_system_packages() {
+    local missing=() package
+    for package in "${apt_packages[@]}"; do
+        dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")
+    done
+    if [ ${#missing[@]} -eq 0 ]; then
+        return
+    fi
+    log "installing Debian packages: ${missing[*]}"
+    local sudo=()
+    [ "$(id -u)" -eq 0 ] || sudo=(sudo)
+    "${sudo[@]}" apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+
+create_virtualenv() {
+    local stamp="$JADA_VENV/.requirements.sha256" wanted
+    wanted=$(sha256sum "$root/requirements.txt" | cut -d' ' -f1)
+    if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$wanted" ]; then
+        return
+    fi
+    log "creating virtualenv $JADA_VENV from requirements.txt"
+    python3 -m venv "$JADA_VENV"
+    "$JADA_VENV/bin/pip" install -q --disable-pip-version-check -r "$root/requirements.txt"
+    echo "$wanted" > "$stamp"
+}
+
+install_collections() {
+    # Galaxy is unreachable; the PyPI wheel of the `ansible` package carries the collections we need.
+    local site target stamp wanted wheel
+    site=$("$JADA_VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+    target="$site/ansible_collections"
+    stamp="$target/.jada-bundle"
+    wanted="$ansible_bundle_version ${bundled_collections[*]}"
+    if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$wanted" ]; then
+        return
+    fi
+    wheel="$JADA_WORK/cache/ansible-$ansible_bundle_version-py3-none-any.whl"
+    if [ ! -f "$wheel" ]; then
+        log "downloading the ansible $ansible_bundle_version wheel (collections only are extracted)"
+        "$JADA_VENV/bin/pip" download -q --disable-pip-version-check --no-deps \
+            "ansible==$ansible_bundle_version" -d "$JADA_WORK/cache"
+    fi
+    log "extracting collections: ${bundled_collections[*]}"
+    "$JADA_VENV/bin/python" "$root/hacking/extract_collections.py" "$wheel" "$target" \
+        "$root/galaxy.yml" "${bundled_collections[@]}"
+    echo "$wanted" > "$stamp"
+}
+
+write_podman_configuration() {
+    # Hard limits cannot be raised here, so containers must start at or below ours.
+    local nofile nproc ulimits=()
+    nofile=$(ulimit -Hn)
+    nproc=$(ulimit -Hu)
+    # Measured: runc also refuses an nproc limit above kernel.pid_max, even below the hard limit.
+    if [ "$nproc" = unlimited ] || [ "$nproc" -gt "$(cat /proc/sys/kernel/pid_max)" ]; then
+        nproc=$(cat /proc/sys/kernel/pid_max)
+    fi
+    [ "$nofile" = unlimited ] || ulimits+=("\"nofile=$nofile:$nofile\"")
+    [ "$nproc" = unlimited ] || ulimits+=("\"nproc=$nproc:$nproc\"")
+    mkdir -p "$(dirname "$CONTAINERS_CONF")"
+    {
+        echo '# Written by hacking/setup.sh; selected with CONTAINERS_CONF. /etc/containers stays untouched.'
+        echo '[containers]'
+        echo "default_ulimits = [$(IFS=,; echo "${ulimits[*]}")]"
+        echo
+        echo '[engine]'
+        echo '# crun refuses the hybrid cgroup layout of these machines.'
+        echo 'runtime = "runc"'
+        echo 'events_logger = "file"'
+    } > "$CONTAINERS_CONF.new"
+    mv "$CONTAINERS_CONF.new" "$CONTAINERS_CONF"
+}
+
+build_test_image() {
+    local recipe="$root/images/systemd-bookworm.recipe" wanted current rootfs
+    wanted=$(sha256sum "$recipe" | cut -c1-16)
+    current=$(podman image inspect --format '{{ index .Labels "jada.recipe" }}' "$JADA_TEST_IMAGE" 2>/dev/null || true)
+    if [ "$current" = "$wanted" ]; then
+        return
+    fi
+    # shellcheck disable=SC1090
+    . <(grep -E '^[a-z]+=' "$recipe")
+    rootfs=$(mktemp -d "$JADA_WORK/rootfs.XXXXXX")
+    log "building $JADA_TEST_IMAGE with debootstrap ($suite, $include); about a minute"
+    debootstrap --variant="$variant" --include="$include" "$suite" "$rootfs" >"$JADA_WORK/debootstrap.log" 2>&1 \
+        || { tail -20 "$JADA_WORK/debootstrap.log"; rm -rf "$rootfs"; exit 1; }
+    rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/*
+    tar -C "$rootfs" -c . | podman import --quiet \
+        --change 'CMD ["/sbin/init"]' --change 'STOPSIGNAL SIGRTMIN+3' \
+        --change "LABEL jada.recipe=$wanted" - "$JADA_TEST_IMAGE" >/dev/null
+    rm -rf "$rootfs"
+}
+
+prime_ansible_test_pip_bootstrap() {
+    # ansible-test downloads get-pip.py from a host these machines cannot reach; it uses this cache first.
+    local cache="$HOME/.ansible/test/cache"
+    mkdir -p "$cache"
+    if [ ! -f "$cache/pip-24.2-py3-none-any.whl" ]; then
+        "$JADA_VENV/bin/pip" download -q --disable-pip-version-check --no-deps pip==24.2 -d "$cache"
+    fi
+    cmp -s "$root/hacking/get_pip_offline.py" "$cache/get_pip_24_2.py" \
+        || cp "$root/hacking/get_pip_offline.py" "$cache/get_pip_24_2.py"
+}
+
+main() {
+    local started=$SECONDS
+    mkdir -p "$JADA_WORK/cache"
+    install_system_packages
+    create_virtualenv
+    install_collections
+    write_podman_configuration
+    build_test_image
+    prime_ansible_test_pip_bootstrap
+    log "ready in $((SECONDS - started)) s (virtualenv $JADA_VENV, image $JADA_TEST_IMAGE)"
+}
+
+main "$@"

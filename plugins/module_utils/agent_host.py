@@ -1,0 +1,190 @@
+# -*- coding: utf-8 -*-
+
+# Copyright (c) 2026, jada.agent maintainers
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""Reading the state of an orchestrator host: its systemd service, the agent's process and the kernel.
+
+Pure parsers take text and return data; the few functions that touch the host take a module for
+run_command. Nothing here returns file content: settings and environment files hold secrets.
+"""
+
+from __future__ import annotations
+
+import glob
+import hashlib
+import os
+import re
+import shlex
+
+from ansible_collections.jada.agent.plugins.module_utils.claude_settings_json import (
+    SettingsError,
+    decode,
+    read_model,
+)
+
+# Linux refuses any RLIMIT_NOFILE or fs.nr_open above this (sysctl_nr_open_max on 64-bit kernels).
+NR_OPEN_CEILING = 2147483584
+
+SHOW_PROPERTIES = (
+    'LoadState', 'ActiveState', 'SubState', 'MainPID', 'NRestarts', 'ActiveEnterTimestamp',
+    'ActiveEnterTimestampMonotonic', 'UnitFileState', 'ExecStart', 'Environment', 'EnvironmentFiles',
+    'LimitNOFILE', 'LimitNOFILESoft', 'FragmentPath', 'DropInPaths', 'NeedDaemonReload', 'Result',
+)
+
+_ARGV = re.compile(r'argv\[\]=(.*?) ;')
+_ENV_FILE = re.compile(r'(\S+) \(ignore_errors=(?:yes|no)\)')
+
+
+def parse_show(text):
+    """Parse ``systemctl show`` output (``Key=value`` lines) into a dict of strings."""
+    properties = {}
+    for line in text.splitlines():
+        key, sep, value = line.partition('=')
+        if sep:
+            properties[key] = value
+    return properties
+
+
+def exec_start_argv(value):
+    """The argv of the first ExecStart= of a ``systemctl show`` ExecStart value, or []."""
+    match = _ARGV.search(value or '')
+    if not match:
+        return []
+    try:
+        return shlex.split(match.group(1))
+    except ValueError:
+        return match.group(1).split()
+
+
+def model_flag(argv):
+    """The value of ``--model X`` or ``--model=X`` in argv, or None: it beats every settings file."""
+    for index, arg in enumerate(argv):
+        if arg == '--model' and index + 1 < len(argv):
+            return argv[index + 1]
+        if arg.startswith('--model='):
+            return arg.split('=', 1)[1]
+    return None
+
+
+def parse_environment(value):
+    """Parse a ``systemctl show -p Environment`` value (space-separated, shell-quoted) into a dict."""
+    try:
+        words = shlex.split(value or '')
+    except ValueError:
+        words = (value or '').split()
+    return dict(word.split('=', 1) for word in words if '=' in word)
+
+
+def environment_files(value):
+    """The paths of a ``systemctl show -p EnvironmentFiles`` value."""
+    return _ENV_FILE.findall(value or '')
+
+
+def parse_env_file_value(text, key):
+    """The value of ``key`` in an EnvironmentFile text, or None; no other value is ever returned."""
+    found = None
+    for line in text.splitlines():
+        line = line.strip()
+        if line.startswith('export '):
+            line = line[len('export '):].lstrip()
+        name, sep, value = line.partition('=')
+        if sep and name.strip() == key:
+            value = value.strip()
+            if len(value) >= 2 and value[0] == value[-1] and value[0] in '"\'':
+                value = value[1:-1]
+            found = value
+    return found
+
+
+def parse_limits(text):
+    """Parse /proc/<pid>/limits into {'nofile': (soft, hard), ...}; 'unlimited' stays a string."""
+    names = {'Max open files': 'nofile', 'Max processes': 'nproc'}
+    limits = {}
+    for line in text.splitlines():
+        for label, name in names.items():
+            if line.startswith(label):
+                soft, hard = line[len(label):].split()[:2]
+                limits[name] = tuple(int(v) if v.isdigit() else v for v in (soft, hard))
+    return limits
+
+
+def systemd_limit(value):
+    """A LimitNOFILE value of ``systemctl show`` as an int, or 'infinity'."""
+    if value is None or value == '':
+        return None
+    if value == 'infinity' or value == str(2 ** 64 - 1):
+        return 'infinity'
+    return int(value) if value.isdigit() else value
+
+
+def read_int(path):
+    try:
+        with open(path) as handle:
+            return int(handle.read().strip())
+    except (IOError, OSError, ValueError):
+        return None
+
+
+def file_sha256(path):
+    """sha256 of a file's bytes, or None when it does not exist."""
+    try:
+        with open(path, 'rb') as handle:
+            return hashlib.sha256(handle.read()).hexdigest()
+    except (IOError, OSError):
+        return None
+
+
+def dropin_digests(directory):
+    """{file name: sha256} of the *.conf drop-ins of a unit."""
+    return dict((os.path.basename(path), file_sha256(path))
+                for path in sorted(glob.glob(os.path.join(directory, '*.conf'))))
+
+
+def settings_model(path):
+    """Describe the model of one settings file without ever returning its content."""
+    real_path = os.path.realpath(path)
+    result = {'path': path, 'real_path': real_path, 'exists': os.path.exists(real_path), 'model': None, 'error': None}
+    if not result['exists']:
+        return result
+    try:
+        with open(real_path, 'rb') as handle:
+            result['model'] = read_model(decode(handle.read()))
+    except SettingsError as exc:
+        result['error'] = exc.describe(path)
+    except (IOError, OSError) as exc:
+        result['error'] = '%s: cannot be read: %s' % (path, exc.strerror or exc)
+    return result
+
+
+def override_candidates(settings_paths, managed_dir):
+    """Settings files that outrank the given ones: settings.local.json beside them, managed settings."""
+    candidates = [os.path.join(managed_dir, 'managed-settings.json')]
+    candidates += sorted(glob.glob(os.path.join(managed_dir, 'managed-settings.d', '*.json')))
+    for path in settings_paths:
+        if os.path.basename(path) == 'settings.json':
+            candidates.append(os.path.join(os.path.dirname(path), 'settings.local.json'))
+    return candidates
+
+
+def systemctl_show(module, unit, properties=SHOW_PROPERTIES):
+    rc, out, err = module.run_command(['systemctl', 'show', unit, '--property', ','.join(properties)])
+    if rc != 0:
+        module.fail_json(msg='systemctl show %s failed: %s' % (unit, err.strip() or out.strip()), rc=rc)
+    return parse_show(out)
+
+
+def process_limits(pid):
+    """The limits of a running process, or {} when it is gone."""
+    if not pid or str(pid) == '0':
+        return {}
+    try:
+        with open('/proc/%s/limits' % pid) as handle:
+            return parse_limits(handle.read())
+    except (IOError, OSError):
+        return {}
+
+
+def pid_alive(pid):
+    return bool(pid) and str(pid) != '0' and os.path.exists('/proc/%s' % pid)

@@ -1,0 +1,296 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+
+# Copyright (c) 2026, jada.agent maintainers
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: agent_host_info
+short_description: Read the whole state of an agent orchestrator host in one call
+version_added: 0.1.0
+description:
+  - Returns, in a single round trip, what the roles and playbooks of this collection compare with the
+    desired state, so a converged host costs one module execution instead of one per file or service.
+  - The model of each Claude Code settings file and of every place that outranks them (C(--model) in
+    C(ExecStart), C(ANTHROPIC_MODEL) in the unit environment, C(settings.local.json), managed settings),
+    and the model Claude Code will actually use.
+  - The service state from C(systemctl show), the sha256 of the unit file and of each drop-in, the
+    effective file-descriptor limits of the running process from C(/proc/<MainPID>/limits) (the only
+    truthful source, because systemd silently clamps a C(LimitNOFILE) it cannot apply), and the kernel's
+    C(fs.nr_open) and C(fs.file-max).
+  - Never returns the content of a settings or environment file; they hold secrets.
+author:
+  - jada.agent maintainers
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.info_module
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: none
+  platform:
+    platforms: posix
+options:
+  service:
+    description: Name of the systemd service, without C(.service).
+    type: str
+    default: jada-agent
+  settings_files:
+    description:
+      - Claude Code settings files to read, lowest precedence first (the user's C(~/.claude/settings.json),
+        then the repository's C(.claude/settings.json)), as Claude Code reads them.
+      - C(~) and C(~user) expand on the host.
+    type: list
+    elements: str
+    default: []
+  managed_settings_dir:
+    description: Directory of Claude Code's managed settings, which outrank every other settings file.
+    type: path
+    default: /etc/claude-code
+  files:
+    description: Further files whose sha256 to return in RV(file_digests), for example a C(limits.d) file.
+    type: list
+    elements: path
+    default: []
+  journal_lines:
+    description:
+      - How many of the latest journal lines of the service that match O(journal_pattern) to return.
+      - C(0) skips reading the journal.
+    type: int
+    default: 0
+  journal_pattern:
+    description: Python regular expression that marks a journal line as an error.
+    type: str
+    default: (?i)\b(error|fatal|panic|traceback|invalid|failed)\b
+notes:
+  - Journal lines are cut to 300 characters each.
+seealso:
+  - module: jada.agent.claude_settings
+  - module: jada.agent.agent_service_health
+"""
+
+EXAMPLES = r"""
+- name: Read the orchestrator's state
+  jada.agent.agent_host_info:
+    service: jada-agent
+    settings_files:
+      - ~jada/.claude/settings.json
+      - /srv/jada/orchestrator/.claude/settings.json
+    journal_lines: 5
+  register: orchestrator
+
+- name: Show the model the agent really uses
+  ansible.builtin.debug:
+    msg: "{{ orchestrator.effective_model.model }} (from {{ orchestrator.effective_model.source }})"
+"""
+
+RETURN = r"""
+service:
+  description: The service as systemd reports it.
+  returned: always
+  type: dict
+  contains:
+    name: {description: Service name., type: str, returned: always, sample: jada-agent}
+    load_state: {description: C(loaded) or C(not-found)., type: str, returned: always, sample: loaded}
+    active_state: {description: C(active), C(inactive), C(failed)..., type: str, returned: always, sample: active}
+    sub_state: {description: C(running), C(dead)..., type: str, returned: always, sample: running}
+    main_pid: {description: PID of the agent, C(0) when not running., type: int, returned: always, sample: 812}
+    n_restarts: {description: Automatic restarts by systemd since the unit was loaded., type: int, returned: always, sample: 0}
+    active_since: {description: When the service last became active., type: str, returned: always, sample: Sun 2026-11-22 08:32:30 UTC}
+    enabled: {description: Whether the service starts at boot., type: bool, returned: always, sample: true}
+    need_daemon_reload: {description: The unit files changed on disk since systemd loaded them., type: bool, returned: always, sample: false}
+    exec_start: {description: Argument vector of C(ExecStart=)., type: list, elements: str, returned: always, sample: [/opt/jada/bin/claude, --dangerously-skip-permissions]}
+    limit_nofile: {description: "C(LimitNOFILE) as configured (hard); what the process got is in RV(limits).", type: raw, returned: always, sample: 65536}
+unit:
+  description: The unit file.
+  returned: always
+  type: dict
+  sample: {path: /etc/systemd/system/jada-agent.service, sha256: 0d5a...}
+dropins:
+  description: sha256 of each C(*.conf) in C(/etc/systemd/system/<service>.service.d/), by file name.
+  returned: always
+  type: dict
+  sample: {50-limits.conf: 9f1c...}
+file_digests:
+  description: sha256 of each file of O(files), C(null) for a missing one.
+  returned: always
+  type: dict
+limits:
+  description: Effective limits of the running agent, from C(/proc/<MainPID>/limits); empty when not running.
+  returned: always
+  type: dict
+  sample: {nofile_soft: 20000, nofile_hard: 20000}
+kernel:
+  description: The kernel's file limits.
+  returned: always
+  type: dict
+  sample: {nr_open: 1048576, file_max: 9223372036854775807}
+settings:
+  description: One entry per O(settings_files).
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    path: {description: The path as given., type: str, returned: always}
+    real_path: {description: The file the path resolves to., type: str, returned: always}
+    exists: {description: Whether the file exists., type: bool, returned: always}
+    model: {description: Its top-level C(model), C(null) when absent or unreadable., type: str, returned: always}
+    error: {description: Why the file cannot be used (path, line, column; never content), or C(null)., type: str, returned: always}
+models:
+  description: The model of each settings file, keyed by the path as given.
+  returned: always
+  type: dict
+  sample: {"~jada/.claude/settings.json": claude-sonnet-4-6}
+overrides:
+  description: Places that set a model and outrank every file of O(settings_files), highest precedence first.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{source: ANTHROPIC_MODEL in the service environment, model: claude-haiku-4-5}]
+effective_model:
+  description: The model Claude Code uses at its next start, and where it comes from.
+  returned: always
+  type: dict
+  sample: {model: claude-sonnet-4-6, source: /srv/jada/orchestrator/.claude/settings.json}
+journal:
+  description: The latest journal lines of the service that match O(journal_pattern), oldest first.
+  returned: when O(journal_lines) > 0
+  type: list
+  elements: str
+"""
+
+import os
+import re
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.jada.agent.plugins.module_utils import agent_host
+
+
+def service_summary(name, show):
+    def number(key):
+        value = show.get(key, '')
+        return int(value) if value.isdigit() else 0
+
+    return {
+        'name': name,
+        'load_state': show.get('LoadState', ''),
+        'active_state': show.get('ActiveState', ''),
+        'sub_state': show.get('SubState', ''),
+        'main_pid': number('MainPID'),
+        'n_restarts': number('NRestarts'),
+        'active_since': show.get('ActiveEnterTimestamp', ''),
+        'active_since_monotonic': number('ActiveEnterTimestampMonotonic'),
+        'enabled': show.get('UnitFileState') in ('enabled', 'enabled-runtime', 'static', 'alias'),
+        'need_daemon_reload': show.get('NeedDaemonReload') == 'yes',
+        'exec_start': agent_host.exec_start_argv(show.get('ExecStart')),
+        'limit_nofile': agent_host.systemd_limit(show.get('LimitNOFILE')),
+    }
+
+
+def unit_environment_model(show):
+    """ANTHROPIC_MODEL from Environment= or an EnvironmentFile (only that key is ever read out)."""
+    model = agent_host.parse_environment(show.get('Environment')).get('ANTHROPIC_MODEL')
+    for path in agent_host.environment_files(show.get('EnvironmentFiles')):
+        try:
+            with open(path.lstrip('-')) as handle:
+                value = agent_host.parse_env_file_value(handle.read(), 'ANTHROPIC_MODEL')
+        except (IOError, OSError):
+            continue
+        if value is not None:
+            model = value
+    return model
+
+
+def find_overrides(service, show, settings_paths, managed_dir):
+    """Places above the settings files that set a model, highest precedence first."""
+    overrides = []
+    flag = agent_host.model_flag(service['exec_start'])
+    if flag:
+        overrides.append({'source': '--model in ExecStart of %s' % service['name'], 'model': flag})
+    environment = unit_environment_model(show)
+    if environment:
+        overrides.append({'source': 'ANTHROPIC_MODEL in the environment of %s' % service['name'], 'model': environment})
+    candidates = agent_host.override_candidates(settings_paths, managed_dir)
+    managed = [path for path in candidates if path.startswith(managed_dir.rstrip('/') + '/')]
+    local = [path for path in candidates if path not in managed]
+    # Claude Code reads managed settings above everything file-based, local files above the rest.
+    for path in managed + list(reversed(local)):
+        entry = agent_host.settings_model(path)
+        if entry['model'] is not None:
+            overrides.append({'source': path, 'model': entry['model']})
+    return overrides
+
+
+def effective_model(overrides, settings):
+    if overrides:
+        return {'model': overrides[0]['model'], 'source': overrides[0]['source']}
+    for entry in reversed(settings):
+        if entry['model'] is not None:
+            return {'model': entry['model'], 'source': entry['real_path']}
+    return {'model': None, 'source': 'Claude Code default'}
+
+
+def journal_errors(module, service, lines, pattern):
+    rc, out, dummy = module.run_command(['journalctl', '--unit', service, '--output', 'short-iso',
+                                         '--no-pager', '--lines', '500'])
+    if rc != 0:
+        return []
+    matcher = re.compile(pattern)
+    matching = [line[:300] for line in out.splitlines() if matcher.search(line)]
+    return matching[-lines:]
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            service=dict(type='str', default='jada-agent'),
+            settings_files=dict(type='list', elements='str', default=[]),
+            managed_settings_dir=dict(type='path', default='/etc/claude-code'),
+            files=dict(type='list', elements='path', default=[]),
+            journal_lines=dict(type='int', default=0),
+            journal_pattern=dict(type='str', default=r'(?i)\b(error|fatal|panic|traceback|invalid|failed)\b'),
+        ),
+        supports_check_mode=True,
+    )
+    name = module.params['service']
+    try:
+        re.compile(module.params['journal_pattern'])
+    except re.error as exc:
+        module.fail_json(msg='journal_pattern is not a valid regular expression: %s' % exc)
+
+    show = agent_host.systemctl_show(module, name + '.service')
+    service = service_summary(name, show)
+    limits = agent_host.process_limits(service['main_pid'])
+    settings_paths = [os.path.expanduser(path) for path in module.params['settings_files']]
+    settings = [agent_host.settings_model(path) for path in settings_paths]
+    for entry, given in zip(settings, module.params['settings_files']):
+        entry['path'] = given
+    overrides = find_overrides(service, show, settings_paths, module.params['managed_settings_dir'])
+    unit_path = '/etc/systemd/system/%s.service' % name
+
+    result = dict(
+        changed=False,
+        service=service,
+        unit={'path': unit_path, 'sha256': agent_host.file_sha256(unit_path)},
+        dropins=agent_host.dropin_digests(unit_path + '.d'),
+        file_digests=dict((path, agent_host.file_sha256(path)) for path in module.params['files']),
+        limits={'nofile_soft': limits.get('nofile', (None, None))[0], 'nofile_hard': limits.get('nofile', (None, None))[1]},
+        kernel={'nr_open': agent_host.read_int('/proc/sys/fs/nr_open'),
+                'file_max': agent_host.read_int('/proc/sys/fs/file-max')},
+        settings=settings,
+        models=dict((entry['path'], entry['model']) for entry in settings),
+        overrides=overrides,
+        effective_model=effective_model(overrides, settings),
+    )
+    if module.params['journal_lines'] > 0:
+        result['journal'] = journal_errors(module, name, module.params['journal_lines'], module.params['journal_pattern'])
+    module.exit_json(**result)
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,235 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+
+# Copyright (c) 2026, jada.agent maintainers
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: agent_service_health
+short_description: Verify that a restarted service really stays up, with the limits it was given
+version_added: 0.1.0
+description:
+  - C(systemctl is-active) says C(active) for a C(Type=simple) service that crashes a second later. This module
+    watches the service across a settle window instead and reports it healthy only when all of these hold
+    at the end of the window.
+  - The service is C(active) and its main process is alive, with the same PID and the same C(NRestarts) as
+    at the start of the window (no crash and automatic restart in between).
+  - No journal line of the service since it last started matches O(failure_pattern).
+  - When O(expected_nofile) is set, the running process has exactly that soft and hard C(RLIMIT_NOFILE)
+    in C(/proc/<MainPID>/limits). systemd silently clamps a C(LimitNOFILE) it cannot apply, so
+    C(systemctl show) cannot be trusted for this.
+author:
+  - jada.agent maintainers
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+attributes:
+  check_mode:
+    support: full
+    details: The check only reads; it runs the same in check mode.
+  diff_mode:
+    support: none
+  platform:
+    platforms: posix
+options:
+  service:
+    description: Name of the systemd service, without C(.service).
+    type: str
+    default: jada-agent
+  settle_seconds:
+    description: How long the service must stay up unchanged.
+    type: float
+    default: 5
+  failure_pattern:
+    description: Python regular expression; a journal line since the last start that matches it fails the check.
+    type: str
+    default: (?i)\b(error|fatal|panic|traceback|invalid settings)\b
+  expected_nofile:
+    description: The C(RLIMIT_NOFILE) the running process must have (soft and hard). Not checked when omitted.
+    type: int
+  fail_when_unhealthy:
+    description: Fail the task when the service is not healthy. With C(false), only report.
+    type: bool
+    default: true
+notes:
+  - Journal lines are cut to 300 characters each.
+seealso:
+  - module: jada.agent.agent_host_info
+"""
+
+EXAMPLES = r"""
+- name: Verify the agent after its restart
+  jada.agent.agent_service_health:
+    service: jada-agent
+    settle_seconds: 5
+    expected_nofile: 65536
+
+- name: Only report
+  jada.agent.agent_service_health:
+    service: jada-agent
+    settle_seconds: 0
+    fail_when_unhealthy: false
+  register: health
+"""
+
+RETURN = r"""
+healthy:
+  description: Whether every check held.
+  returned: always
+  type: bool
+  sample: true
+problems:
+  description: One sentence per failed check.
+  returned: always
+  type: list
+  elements: str
+  sample: ["jada-agent restarted 2 times during the 5 s settle window (NRestarts 0 -> 2)"]
+active_state:
+  description: C(ActiveState) at the end of the window.
+  returned: always
+  type: str
+  sample: active
+main_pid:
+  description: Main PID at the end of the window, C(0) when not running.
+  returned: always
+  type: int
+  sample: 812
+n_restarts:
+  description: C(NRestarts) at the end of the window.
+  returned: always
+  type: int
+  sample: 0
+nofile:
+  description: Effective soft and hard C(RLIMIT_NOFILE) of the main process; empty when it is not running.
+  returned: always
+  type: dict
+  sample: {soft: 20000, hard: 20000}
+journal_failures:
+  description: Journal lines since the last start that match O(failure_pattern).
+  returned: always
+  type: list
+  elements: str
+"""
+
+import re
+import time
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.jada.agent.plugins.module_utils import agent_host
+
+WATCHED = ('ActiveState', 'SubState', 'MainPID', 'NRestarts', 'ExecMainStartTimestamp', 'Result')
+
+
+def snapshot(module, unit):
+    show = agent_host.systemctl_show(module, unit, WATCHED)
+    return {
+        'active_state': show.get('ActiveState', ''),
+        'main_pid': int(show['MainPID']) if show.get('MainPID', '').isdigit() else 0,
+        'n_restarts': int(show['NRestarts']) if show.get('NRestarts', '').isdigit() else 0,
+        'started': show.get('ExecMainStartTimestamp', ''),
+        'result': show.get('Result', ''),
+    }
+
+
+def settle_problems(name, before, after, settle_seconds):
+    problems = []
+    if after['active_state'] != 'active':
+        problems.append('%s is %s, not active (result: %s)' % (name, after['active_state'] or 'unknown', after['result']))
+    elif not agent_host.pid_alive(after['main_pid']):
+        problems.append('%s has no running main process (MainPID %s)' % (name, after['main_pid']))
+    if after['n_restarts'] != before['n_restarts']:
+        problems.append('%s restarted %d times during the %g s settle window (NRestarts %d -> %d)' % (
+            name, after['n_restarts'] - before['n_restarts'], settle_seconds, before['n_restarts'], after['n_restarts']))
+    elif after['main_pid'] != before['main_pid'] and after['active_state'] == 'active':
+        problems.append('%s changed its main process during the settle window (PID %s -> %s)' % (
+            name, before['main_pid'], after['main_pid']))
+    return problems
+
+
+def limit_problem(name, expected, nofile, manager_hard, nr_open):
+    """Why the effective limit differs from the requested one, or None."""
+    if expected is None or not nofile:
+        return None
+    soft, hard = nofile
+    if soft == expected and hard == expected:
+        return None
+    causes = []
+    if isinstance(manager_hard, int) and expected > manager_hard:
+        causes.append('the service manager itself (PID 1) has a hard limit of %d, and systemd silently clamps '
+                      'LimitNOFILE to it (typical in containers, which cannot raise hard limits)' % manager_hard)
+    if isinstance(nr_open, int) and expected > nr_open:
+        causes.append('fs.nr_open is %d, the most any process may have' % nr_open)
+    if not causes:
+        causes.append('the LimitNOFILE drop-in is not loaded (daemon-reload and restart pending?) or another '
+                      'drop-in overrides it')
+    return '%s runs with RLIMIT_NOFILE soft %s / hard %s, but %d was requested; likely cause: %s' % (
+        name, soft, hard, expected, '; '.join(causes))
+
+
+def journal_failures(module, name, since, pattern):
+    if not since:
+        return []
+    rc, out, dummy = module.run_command(['journalctl', '--unit', name, '--since', since, '--output', 'cat', '--no-pager'])
+    if rc != 0:
+        return []
+    matcher = re.compile(pattern)
+    return [line[:300] for line in out.splitlines() if matcher.search(line)]
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            service=dict(type='str', default='jada-agent'),
+            settle_seconds=dict(type='float', default=5),
+            failure_pattern=dict(type='str', default=r'(?i)\b(error|fatal|panic|traceback|invalid settings)\b'),
+            expected_nofile=dict(type='int'),
+            fail_when_unhealthy=dict(type='bool', default=True),
+        ),
+        supports_check_mode=True,
+    )
+    name = module.params['service']
+    unit = name + '.service'
+    try:
+        re.compile(module.params['failure_pattern'])
+    except re.error as exc:
+        module.fail_json(msg='failure_pattern is not a valid regular expression: %s' % exc)
+    if module.params['settle_seconds'] < 0:
+        module.fail_json(msg='settle_seconds must not be negative, got %s' % module.params['settle_seconds'])
+
+    before = snapshot(module, unit)
+    time.sleep(module.params['settle_seconds'])
+    after = snapshot(module, unit)
+
+    problems = settle_problems(name, before, after, module.params['settle_seconds'])
+    nofile = agent_host.process_limits(after['main_pid']).get('nofile')
+    manager = agent_host.process_limits(1).get('nofile', (None, None))[1]
+    problem = limit_problem(name, module.params['expected_nofile'], nofile,
+                            manager, agent_host.read_int('/proc/sys/fs/nr_open'))
+    if problem:
+        problems.append(problem)
+    # Lines since the first start seen, so a crash that systemd already restarted still counts.
+    failures = journal_failures(module, name, before['started'] or after['started'], module.params['failure_pattern'])
+    if failures:
+        problems.append('%d journal line(s) of %s since its start match the failure pattern, the last: %s' % (
+            len(failures), name, failures[-1]))
+
+    result = dict(
+        changed=False,
+        healthy=not problems,
+        problems=problems,
+        active_state=after['active_state'],
+        main_pid=after['main_pid'],
+        n_restarts=after['n_restarts'],
+        nofile={'soft': nofile[0], 'hard': nofile[1]} if nofile else {},
+        journal_failures=failures,
+    )
+    if problems and module.params['fail_when_unhealthy']:
+        module.fail_json(msg='%s is not healthy: %s' % (name, '; '.join(problems)), **result)
+    module.exit_json(**result)
+
+
+if __name__ == '__main__':
+    main()
