@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole test suite, as README.md and .ci/run call it: set up, then every stage, each timed.
-# Usage: hacking/test.sh [STAGE...]   (default: all; stages: sanity units lint molecule build)
+# Usage: hacking/test.sh [STAGE...]   (default: all; stages: sanity units lint molecule demo build)
 # A failed stage does not stop the others; the exit status is non-zero when any stage failed.
 set -uo pipefail
 
@@ -11,7 +11,7 @@ bash "$root/hacking/setup.sh" || { echo "setup failed"; exit 1; }
 cd "$root"
 
 collection_copy="$JADA_WORK/ansible-test/ansible_collections/jada/agent"
-molecule_scenarios=(default)
+molecule_scenarios=(default limits checkmode rollback)
 passed=() failed=() timings=()
 
 stage() {
@@ -75,15 +75,32 @@ build() {
     done
 }
 
+demo() {
+    # README's first command, end to end: upgrade the demo, then prove a second run changes and restarts nothing.
+    local first second before after
+    bash hacking/demo.sh destroy
+    first=$(make --no-print-directory demo 2>&1) || { echo "$first"; return 1; }
+    echo "$first" | grep -E 'claude-(haiku|sonnet)|changed=' || true
+    echo "$first" | grep -q 'claude-haiku-4-5 -> claude-sonnet-4-6' || { echo "make demo did not upgrade the model"; return 1; }
+    before=$(podman exec jada-agent-demo systemctl show -p NRestarts,ActiveEnterTimestamp,MainPID jada-agent)
+    second=$(ansible-playbook upgrade-model.yml 2>&1) || { echo "$second"; return 1; }
+    after=$(podman exec jada-agent-demo systemctl show -p NRestarts,ActiveEnterTimestamp,MainPID jada-agent)
+    echo "$second" | grep -E '^jada-agent .*changed=0 ' || { echo "$second"; echo "the second run changed something"; return 1; }
+    [ "$before" = "$after" ] || { echo "the second run restarted the service: $before -> $after"; return 1; }
+    echo "second run: changed=0, service not restarted ($after)" | tr '\n' ' '; echo
+    bash hacking/demo.sh destroy
+}
+
 want() { [ $# -eq 0 ] || [[ " $* " == *" $stage_name "* ]]; }
 
-for stage_name in sanity units lint molecule build; do
+for stage_name in sanity units lint molecule demo build; do
     want "$@" || continue
     case $stage_name in
         sanity) stage sanity sanity ;;
         units) stage units units ;;
         lint) stage ansible-lint lint ;;
         molecule) for scenario in "${molecule_scenarios[@]}"; do stage "molecule-$scenario" molecule_scenario "$scenario"; done ;;
+        demo) stage demo demo ;;
         build) stage build build ;;
     esac
 done

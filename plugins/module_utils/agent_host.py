@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import glob
 import hashlib
+import json
 import os
 import re
 import shlex
@@ -27,6 +28,9 @@ from ansible_collections.jada.agent.plugins.module_utils.claude_settings_json im
 # Linux refuses any RLIMIT_NOFILE or fs.nr_open above this (sysctl_nr_open_max on 64-bit kernels).
 NR_OPEN_CEILING = 2147483584
 
+# Mount point of procfs; every /proc path below is built from it at call time (tests point it elsewhere).
+PROC = '/proc'
+
 SHOW_PROPERTIES = (
     'LoadState', 'ActiveState', 'SubState', 'MainPID', 'NRestarts', 'ActiveEnterTimestamp',
     'ActiveEnterTimestampMonotonic', 'UnitFileState', 'ExecStart', 'Environment', 'EnvironmentFiles',
@@ -38,12 +42,16 @@ _ENV_FILE = re.compile(r'(\S+) \(ignore_errors=(?:yes|no)\)')
 
 
 def parse_show(text):
-    """Parse ``systemctl show`` output (``Key=value`` lines) into a dict of strings."""
+    """Parse ``systemctl show`` output (``Key=value`` lines) into a dict of strings.
+
+    systemctl prints one line per element of some properties (each ``EnvironmentFiles=`` file, each
+    ``ExecStart=`` command); the values of a repeated key are joined with a space, in order.
+    """
     properties = {}
     for line in text.splitlines():
         key, sep, value = line.partition('=')
         if sep:
-            properties[key] = value
+            properties[key] = properties[key] + ' ' + value if key in properties else value
     return properties
 
 
@@ -59,13 +67,17 @@ def exec_start_argv(value):
 
 
 def model_flag(argv):
-    """The value of ``--model X`` or ``--model=X`` in argv, or None: it beats every settings file."""
+    """The value of ``--model X`` or ``--model=X`` in argv, or None: it beats every settings file.
+
+    When the flag is repeated the last one counts, as in Claude Code's option parser.
+    """
+    found = None
     for index, arg in enumerate(argv):
         if arg == '--model' and index + 1 < len(argv):
-            return argv[index + 1]
-        if arg.startswith('--model='):
-            return arg.split('=', 1)[1]
-    return None
+            found = argv[index + 1]
+        elif arg.startswith('--model='):
+            found = arg.split('=', 1)[1]
+    return found
 
 
 def parse_environment(value):
@@ -83,12 +95,14 @@ def environment_files(value):
 
 
 def parse_env_file_value(text, key):
-    """The value of ``key`` in an EnvironmentFile text, or None; no other value is ever returned."""
+    """The value of ``key`` in an EnvironmentFile text, or None; no other value is ever returned.
+
+    As systemd reads it: the last assignment wins, lines starting with ``#`` or ``;`` are comments,
+    one pair of surrounding quotes is removed, and ``export KEY=value`` is not an assignment of KEY.
+    """
     found = None
     for line in text.splitlines():
         line = line.strip()
-        if line.startswith('export '):
-            line = line[len('export '):].lstrip()
         name, sep, value = line.partition('=')
         if sep and name.strip() == key:
             value = value.strip()
@@ -119,6 +133,11 @@ def systemd_limit(value):
     return int(value) if value.isdigit() else value
 
 
+def proc_path(*parts):
+    """A path under procfs, e.g. ``proc_path('sys', 'fs', 'nr_open')``."""
+    return os.path.join(PROC, *[str(part) for part in parts])
+
+
 def read_int(path):
     try:
         with open(path) as handle:
@@ -143,8 +162,11 @@ def dropin_digests(directory):
 
 
 def settings_model(path):
-    """Describe the model of one settings file without ever returning its content."""
-    real_path = os.path.realpath(path)
+    """Describe the model of one settings file without ever returning its content.
+
+    ``path`` is reported as given; ``~`` and ``~user`` expand on the host.
+    """
+    real_path = os.path.realpath(os.path.expanduser(path))
     result = {'path': path, 'real_path': real_path, 'exists': os.path.exists(real_path), 'model': None, 'error': None}
     if not result['exists']:
         return result
@@ -159,10 +181,13 @@ def settings_model(path):
 
 
 def override_candidates(settings_paths, managed_dir):
-    """Settings files that outrank the given ones: settings.local.json beside them, managed settings."""
+    """Settings files that outrank the given ones: settings.local.json beside them, managed settings.
+
+    ``~`` and ``~user`` in the settings paths expand on the host.
+    """
     candidates = [os.path.join(managed_dir, 'managed-settings.json')]
     candidates += sorted(glob.glob(os.path.join(managed_dir, 'managed-settings.d', '*.json')))
-    for path in settings_paths:
+    for path in [os.path.expanduser(path) for path in settings_paths]:
         if os.path.basename(path) == 'settings.json':
             candidates.append(os.path.join(os.path.dirname(path), 'settings.local.json'))
     return candidates
@@ -180,11 +205,52 @@ def process_limits(pid):
     if not pid or str(pid) == '0':
         return {}
     try:
-        with open('/proc/%s/limits' % pid) as handle:
+        with open(proc_path(pid, 'limits')) as handle:
             return parse_limits(handle.read())
     except (IOError, OSError):
         return {}
 
 
 def pid_alive(pid):
-    return bool(pid) and str(pid) != '0' and os.path.exists('/proc/%s' % pid)
+    return bool(pid) and str(pid) != '0' and os.path.exists(proc_path(pid))
+
+
+def journal_entries_after(text, since_monotonic, boot_id):
+    """Messages of ``journalctl -o json`` lines logged at or after a monotonic time of this boot.
+
+    journalctl's --since has one-second resolution, which lets the last lines of the previous run in;
+    the monotonic clock tells a restart from a crash within the same second.
+    """
+    messages = []
+    for line in text.splitlines():
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue
+        if boot_id and entry.get('_BOOT_ID', boot_id) != boot_id:
+            continue
+        if int(entry.get('__MONOTONIC_TIMESTAMP') or 0) < since_monotonic:
+            continue
+        message = entry.get('MESSAGE')
+        if isinstance(message, list):
+            message = bytes(message).decode('utf-8', 'replace')
+        if message:
+            messages.append(message)
+    return messages
+
+
+def journal_since(module, unit, since_text, since_monotonic):
+    """Journal messages of a unit since it started (wall-clock text plus its monotonic timestamp)."""
+    if not since_text:
+        return []
+    # --all: without it journalctl's JSON output turns any field longer than 4096 bytes into null.
+    rc, out, dummy = module.run_command(['journalctl', '--unit', unit, '--since', since_text,
+                                         '--output', 'json', '--all', '--no-pager'])
+    if rc != 0:
+        return []
+    try:
+        with open(proc_path('sys', 'kernel', 'random', 'boot_id')) as handle:
+            boot_id = handle.read().strip().replace('-', '')
+    except (IOError, OSError):
+        boot_id = None
+    return journal_entries_after(out, since_monotonic, boot_id)

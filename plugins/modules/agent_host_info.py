@@ -26,10 +26,10 @@ author:
   - jada.agent maintainers
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
-  - ansible.builtin.action_common_attributes.info_module
 attributes:
   check_mode:
     support: full
+    details: The module only reads; it runs the same in check mode.
   diff_mode:
     support: none
   platform:
@@ -101,9 +101,19 @@ service:
     main_pid: {description: PID of the agent, C(0) when not running., type: int, returned: always, sample: 812}
     n_restarts: {description: Automatic restarts by systemd since the unit was loaded., type: int, returned: always, sample: 0}
     active_since: {description: When the service last became active., type: str, returned: always, sample: Sun 2026-11-22 08:32:30 UTC}
+    active_since_monotonic:
+      description: The same moment on the monotonic clock, in microseconds since boot (C(0) when unknown).
+      type: int
+      returned: always
+      sample: 52791950
     enabled: {description: Whether the service starts at boot., type: bool, returned: always, sample: true}
     need_daemon_reload: {description: The unit files changed on disk since systemd loaded them., type: bool, returned: always, sample: false}
-    exec_start: {description: Argument vector of C(ExecStart=)., type: list, elements: str, returned: always, sample: [/opt/jada/bin/claude, --dangerously-skip-permissions]}
+    exec_start:
+      description: Argument vector of C(ExecStart=).
+      type: list
+      elements: str
+      returned: always
+      sample: [/opt/jada/bin/claude, --dangerously-skip-permissions]
     limit_nofile: {description: "C(LimitNOFILE) as configured (hard); what the process got is in RV(limits).", type: raw, returned: always, sample: 65536}
 unit:
   description: The unit file.
@@ -119,6 +129,11 @@ file_digests:
   description: sha256 of each file of O(files), C(null) for a missing one.
   returned: always
   type: dict
+environment_files:
+  description: sha256 of each C(EnvironmentFile=) of the unit as systemd loaded it, C(null) for a missing one.
+  returned: always
+  type: dict
+  sample: {/etc/jada/jada-agent.env: 4be2...}
 limits:
   description: Effective limits of the running agent, from C(/proc/<MainPID>/limits); empty when not running.
   returned: always
@@ -146,11 +161,14 @@ models:
   type: dict
   sample: {"~jada/.claude/settings.json": claude-sonnet-4-6}
 overrides:
-  description: Places that set a model and outrank every file of O(settings_files), highest precedence first.
+  description:
+    - Places that set a model and outrank every file of O(settings_files), highest precedence first.
+    - C(kind) is C(flag) (C(--model) in C(ExecStart)), C(environment) (C(ANTHROPIC_MODEL)) or C(file)
+      (managed settings, C(settings.local.json)).
   returned: always
   type: list
   elements: dict
-  sample: [{source: ANTHROPIC_MODEL in the service environment, model: claude-haiku-4-5}]
+  sample: [{kind: environment, source: ANTHROPIC_MODEL in the environment of jada-agent, model: claude-haiku-4-5}]
 effective_model:
   description: The model Claude Code uses at its next start, and where it comes from.
   returned: always
@@ -169,6 +187,9 @@ import re
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.jada.agent.plugins.module_utils import agent_host
+
+# Where the collection's roles install the unit file and its drop-in directory.
+UNIT_DIR = '/etc/systemd/system'
 
 
 def service_summary(name, show):
@@ -211,10 +232,11 @@ def find_overrides(service, show, settings_paths, managed_dir):
     overrides = []
     flag = agent_host.model_flag(service['exec_start'])
     if flag:
-        overrides.append({'source': '--model in ExecStart of %s' % service['name'], 'model': flag})
+        overrides.append({'kind': 'flag', 'source': '--model in ExecStart of %s' % service['name'], 'model': flag})
     environment = unit_environment_model(show)
     if environment:
-        overrides.append({'source': 'ANTHROPIC_MODEL in the environment of %s' % service['name'], 'model': environment})
+        overrides.append({'kind': 'environment', 'source': 'ANTHROPIC_MODEL in the environment of %s' % service['name'],
+                          'model': environment})
     candidates = agent_host.override_candidates(settings_paths, managed_dir)
     managed = [path for path in candidates if path.startswith(managed_dir.rstrip('/') + '/')]
     local = [path for path in candidates if path not in managed]
@@ -222,7 +244,7 @@ def find_overrides(service, show, settings_paths, managed_dir):
     for path in managed + list(reversed(local)):
         entry = agent_host.settings_model(path)
         if entry['model'] is not None:
-            overrides.append({'source': path, 'model': entry['model']})
+            overrides.append({'kind': 'file', 'source': path, 'model': entry['model']})
     return overrides
 
 
@@ -266,12 +288,11 @@ def main():
     show = agent_host.systemctl_show(module, name + '.service')
     service = service_summary(name, show)
     limits = agent_host.process_limits(service['main_pid'])
-    settings_paths = [os.path.expanduser(path) for path in module.params['settings_files']]
+    # Paths stay as given (the keys of models); agent_host expands ~ and ~user where it opens them.
+    settings_paths = module.params['settings_files']
     settings = [agent_host.settings_model(path) for path in settings_paths]
-    for entry, given in zip(settings, module.params['settings_files']):
-        entry['path'] = given
     overrides = find_overrides(service, show, settings_paths, module.params['managed_settings_dir'])
-    unit_path = '/etc/systemd/system/%s.service' % name
+    unit_path = os.path.join(UNIT_DIR, name + '.service')
 
     result = dict(
         changed=False,
@@ -279,9 +300,11 @@ def main():
         unit={'path': unit_path, 'sha256': agent_host.file_sha256(unit_path)},
         dropins=agent_host.dropin_digests(unit_path + '.d'),
         file_digests=dict((path, agent_host.file_sha256(path)) for path in module.params['files']),
+        environment_files=dict((path, agent_host.file_sha256(path.lstrip('-')))
+                               for path in agent_host.environment_files(show.get('EnvironmentFiles'))),
         limits={'nofile_soft': limits.get('nofile', (None, None))[0], 'nofile_hard': limits.get('nofile', (None, None))[1]},
-        kernel={'nr_open': agent_host.read_int('/proc/sys/fs/nr_open'),
-                'file_max': agent_host.read_int('/proc/sys/fs/file-max')},
+        kernel={'nr_open': agent_host.read_int(agent_host.proc_path('sys', 'fs', 'nr_open')),
+                'file_max': agent_host.read_int(agent_host.proc_path('sys', 'fs', 'file-max'))},
         settings=settings,
         models=dict((entry['path'], entry['model']) for entry in settings),
         overrides=overrides,

@@ -1,0 +1,34 @@
+"""--check reports without changing: nothing on a converged host, the drift on a drifted one."""
+
+import os
+import sys
+
+sys.path.insert(0, os.path.join(os.environ['MOLECULE_PROJECT_DIRECTORY'], 'molecule', 'shared'))
+import jada_molecule  # noqa: E402  pylint: disable=wrong-import-position
+
+HOST = 'jada-molecule-checkmode'
+testinfra_hosts = ['podman://' + HOST]
+SECRET = 'demo-secret-0000-not-a-real-key'
+REPOSITORY_SETTINGS = '/srv/jada/orchestrator/.claude/settings.json'
+
+
+def test_check_mode_on_a_converged_host_changes_nothing(host):
+    before = jada_molecule.state(host)
+    run = jada_molecule.run_playbook('upgrade-model.yml', '--check', '--diff')
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert jada_molecule.recap(run.stdout, HOST)['changed'] == 0
+    assert jada_molecule.state(host) == before
+
+
+def test_check_mode_reports_drift_and_changes_nothing(host):
+    jada_molecule.drift_model(host, REPOSITORY_SETTINGS, 'claude-haiku-4-5')
+    before = jada_molecule.state(host)
+
+    run = jada_molecule.run_playbook('upgrade-model.yml', '--check', '--diff')
+
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert jada_molecule.recap(run.stdout, HOST)['changed'] >= 1
+    assert '-model: "claude-haiku-4-5"' in run.stdout and '+model: "claude-sonnet-4-6"' in run.stdout
+    assert SECRET not in run.stdout + run.stderr
+    assert jada_molecule.state(host) == before
+    assert jada_molecule.model(host, REPOSITORY_SETTINGS) == 'claude-haiku-4-5'

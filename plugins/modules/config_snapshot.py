@@ -1,0 +1,239 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+
+# Copyright (c) 2026, jada.agent maintainers
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: config_snapshot
+short_description: Keep byte-identical copies of configuration files on the host and put them back
+version_added: 0.1.0
+description:
+  - Before a rollout changes a host, O(state=present) copies each file of O(files) and every file in
+    O(directories) into the snapshot directory O(path), with its mode and owner, and records which files did
+    not exist.
+  - When the rollout fails, O(state=restored) puts every file back byte for byte (atomically, through
+    symbolic links onto their targets) and removes the files that did not exist before, such as a drop-in
+    the rollout added.
+  - O(state=absent) removes the snapshot.
+  - The snapshot stays on the host, mode 0700: settings and environment files hold secrets, and nothing of
+    their content is returned.
+author:
+  - jada.agent maintainers
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: none
+  platform:
+    platforms: posix
+options:
+  path:
+    description: Directory of the snapshot.
+    type: path
+    default: /var/lib/jada-agent/snapshot
+  state:
+    description: Take a snapshot (V(present)), restore it (V(restored)) or remove it (V(absent)).
+    type: str
+    choices: [present, restored, absent]
+    default: present
+  files:
+    description: Files to keep. C(~) and C(~user) expand on the host. A missing file is recorded as missing.
+    type: list
+    elements: path
+    default: []
+  directories:
+    description: Directories whose regular files are all kept; files added to them later are removed on restore.
+    type: list
+    elements: path
+    default: []
+seealso:
+  - module: jada.agent.claude_settings
+"""
+
+EXAMPLES = r"""
+- name: Keep the configuration before the rollout
+  jada.agent.config_snapshot:
+    path: /var/lib/jada-agent/snapshot
+    files:
+      - ~jada/.claude/settings.json
+      - /srv/jada/orchestrator/.claude/settings.json
+      - /etc/systemd/system/jada-agent.service
+    directories:
+      - /etc/systemd/system/jada-agent.service.d
+
+- name: Put the previous configuration back
+  jada.agent.config_snapshot:
+    path: /var/lib/jada-agent/snapshot
+    state: restored
+"""
+
+RETURN = r"""
+files:
+  description: What the snapshot holds, or what was restored; one entry per file.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{path: /etc/systemd/system/jada-agent.service.d/50-limits.conf, existed: false, action: removed}]
+restored:
+  description: Paths that were written back or removed, for O(state=restored).
+  returned: always
+  type: list
+  elements: str
+"""
+
+import json
+import os
+import shutil
+import tempfile
+
+from ansible.module_utils.basic import AnsibleModule
+
+MANIFEST = 'manifest.json'
+
+
+def list_targets(files, directories):
+    """The files to keep: the named ones and the regular files of each directory."""
+    targets = list(files)
+    for directory in directories:
+        if os.path.isdir(directory):
+            targets += [os.path.join(directory, name) for name in sorted(os.listdir(directory))
+                        if os.path.isfile(os.path.join(directory, name))]
+    return targets
+
+
+def take(snapshot_dir, files, directories):
+    entries = []
+    for index, path in enumerate(list_targets(files, directories)):
+        real_path = os.path.realpath(path)
+        entry = {'path': path, 'real_path': real_path, 'existed': os.path.isfile(real_path)}
+        if entry['existed']:
+            status = os.stat(real_path)
+            entry.update(copy='%03d' % index, mode=status.st_mode & 0o7777, uid=status.st_uid, gid=status.st_gid)
+        entries.append(entry)
+    return {'entries': entries, 'directories': list(directories)}
+
+
+def write_snapshot(snapshot_dir, manifest):
+    if os.path.isdir(snapshot_dir):
+        shutil.rmtree(snapshot_dir)
+    os.makedirs(snapshot_dir, 0o700)
+    for entry in manifest['entries']:
+        if entry['existed']:
+            shutil.copyfile(entry['real_path'], os.path.join(snapshot_dir, entry['copy']))
+    with open(os.path.join(snapshot_dir, MANIFEST), 'w') as handle:
+        json.dump(manifest, handle)
+
+
+def restore_plan(manifest):
+    """(entry, action) pairs: write back what existed, remove what the rollout added to the directories."""
+    plan = [(entry, 'written' if entry['existed'] else 'removed') for entry in manifest['entries']]
+    known = set(entry['path'] for entry in manifest['entries'])
+    for path in list_targets([], manifest['directories']):
+        if path not in known:
+            # The entry itself is new: remove it, never the target of a symbolic link added there.
+            plan.append(({'path': path, 'real_path': path, 'existed': False}, 'removed'))
+    return plan
+
+
+def unchanged(snapshot_dir, entry):
+    """Whether the file already holds the snapshot's bytes, mode and owner."""
+    try:
+        status = os.stat(entry['real_path'])
+        with open(entry['real_path'], 'rb') as current, open(os.path.join(snapshot_dir, entry['copy']), 'rb') as kept:
+            same_bytes = current.read() == kept.read()
+    except (IOError, OSError):
+        return False
+    return same_bytes and (status.st_mode & 0o7777, status.st_uid, status.st_gid) == (entry['mode'], entry['uid'], entry['gid'])
+
+
+def put_back(module, snapshot_dir, entry):
+    """Replace the real path atomically with the kept bytes, mode and owner.
+
+    A rename within the directory, not AnsibleModule.atomic_move: that copies the mode and owner of the
+    file it replaces (or, for a file the rollout deleted, applies the umask and the current user) over
+    the kept ones.
+    """
+    real_path = entry['real_path']
+    directory = os.path.dirname(real_path)
+    if not os.path.isdir(directory):
+        os.makedirs(directory)
+    context = None
+    if module.selinux_enabled():
+        context = module.selinux_context(real_path) if os.path.exists(real_path) else module.selinux_default_context(real_path)
+    handle, temporary = tempfile.mkstemp(dir=directory, prefix='.jada-restore.')
+    try:
+        os.close(handle)
+        shutil.copyfile(os.path.join(snapshot_dir, entry['copy']), temporary)
+        os.chown(temporary, entry['uid'], entry['gid'])
+        os.chmod(temporary, entry['mode'])
+        if context:
+            module.set_context_if_different(temporary, context, False)
+        os.rename(temporary, real_path)
+    finally:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            path=dict(type='path', default='/var/lib/jada-agent/snapshot'),
+            state=dict(type='str', choices=['present', 'restored', 'absent'], default='present'),
+            files=dict(type='list', elements='path', default=[]),
+            directories=dict(type='list', elements='path', default=[]),
+        ),
+        supports_check_mode=True,
+    )
+    snapshot_dir = module.params['path']
+    state = module.params['state']
+
+    if state == 'absent':
+        exists = os.path.isdir(snapshot_dir)
+        if exists and not module.check_mode:
+            shutil.rmtree(snapshot_dir)
+        module.exit_json(changed=exists, files=[], restored=[])
+
+    if state == 'present':
+        manifest = take(snapshot_dir, module.params['files'], module.params['directories'])
+        if not module.check_mode:
+            try:
+                write_snapshot(snapshot_dir, manifest)
+            except (IOError, OSError) as exc:
+                module.fail_json(msg='cannot write the snapshot to %s: %s' % (snapshot_dir, exc))
+        files = [dict((key, entry[key]) for key in ('path', 'real_path', 'existed')) for entry in manifest['entries']]
+        module.exit_json(changed=True, files=files, restored=[])
+
+    try:
+        with open(os.path.join(snapshot_dir, MANIFEST)) as handle:
+            manifest = json.load(handle)
+    except (IOError, OSError, ValueError) as exc:
+        module.fail_json(msg='no usable snapshot in %s (%s); nothing was restored' % (snapshot_dir, exc))
+    restored, files = [], []
+    for entry, action in restore_plan(manifest):
+        files.append({'path': entry['path'], 'existed': entry['existed'], 'action': action})
+        if action == 'removed' and not os.path.lexists(entry['real_path']):
+            continue
+        if action == 'written' and unchanged(snapshot_dir, entry):
+            continue
+        restored.append(entry['path'])
+        if module.check_mode:
+            continue
+        try:
+            if action == 'written':
+                put_back(module, snapshot_dir, entry)
+            else:
+                os.unlink(entry['real_path'])
+        except (IOError, OSError) as exc:
+            module.fail_json(msg='restoring %s from the snapshot in %s failed: %s' % (entry['path'], snapshot_dir, exc),
+                             restored=restored, files=files)
+    module.exit_json(changed=bool(restored), files=files, restored=restored)
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,115 @@
+# -*- coding: utf-8 -*-
+
+# Copyright (c) 2025, jada.agent maintainers
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""Helpers shared by the Lightsail tests: an AWS-free environment, instant retries, running a module in-process."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+
+import botocore.endpoint
+import pytest
+
+from ansible.module_utils.common import warnings as ansible_warnings
+from ansible.module_utils.testing import patch_module_args
+from ansible_collections.amazon.aws.plugins.module_utils import cloud as aws_cloud
+from ansible_collections.jada.agent.tests.lightsail_endpoint.server import LightsailEndpoint
+
+
+# Recognisable, so a test can prove neither ever shows up in module output.
+FAKE_ACCESS_KEY = 'AKIAJADAFAKEKEY00001'
+FAKE_SECRET_KEY = 'jadaFAKEsecret/NeverPrintMe+0123456789abcdefgh'
+REGION = 'us-east-1'
+
+
+def isolate_aws_environment(monkeypatch, tmp_path):
+    """No AWS_* variable, ~/.aws file or instance metadata service may reach the code under test."""
+    for name in list(os.environ):
+        if name.startswith('AWS_') or name.startswith('BOTO_'):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv('AWS_CONFIG_FILE', str(tmp_path / 'no-aws-config'))
+    monkeypatch.setenv('AWS_SHARED_CREDENTIALS_FILE', str(tmp_path / 'no-aws-credentials'))
+    monkeypatch.setenv('AWS_EC2_METADATA_DISABLED', 'true')
+
+
+class SleepRecorder:
+    """Stands in for the ``time`` module: records sleeps instead of sleeping, everything else is real."""
+
+    def __init__(self):
+        self.sleeps = []
+
+    def sleep(self, seconds):
+        self.sleeps.append(seconds)
+
+    def __getattr__(self, name):
+        return getattr(time, name)
+
+
+def skip_retry_sleeps(monkeypatch):
+    """Make botocore's and AWSRetry's retry back-off instant; return the recorder of the skipped sleeps."""
+    recorder = SleepRecorder()
+    monkeypatch.setattr(botocore.endpoint, 'time', recorder)
+    monkeypatch.setattr(aws_cloud, 'time', recorder)
+    return recorder
+
+
+class ModuleResult(dict):
+    """A module's parsed JSON result plus its raw stdout."""
+
+    def __init__(self, raw):
+        super().__init__(json.loads(raw))
+        self.raw = raw
+
+    @property
+    def failed(self):
+        return bool(self.get('failed'))
+
+    @property
+    def warnings(self):
+        return [item if isinstance(item, str) else item['event']['msg'] for item in self.get('warnings', [])]
+
+
+def _clear_warnings():
+    for name in ('_global_warnings', '_global_deprecations'):
+        store = getattr(ansible_warnings, name, None)
+        if store is not None:
+            store.clear()
+
+
+def run_module(main, args, capsys, check_mode=False):
+    """Run a module's ``main()`` in-process with ``args``, as Ansible would; return its ModuleResult."""
+    args = dict(args)
+    if check_mode:
+        args['_ansible_check_mode'] = True
+    _clear_warnings()
+    capsys.readouterr()
+    with patch_module_args(args):
+        with pytest.raises(SystemExit):
+            main()
+    raw = capsys.readouterr().out
+    _clear_warnings()
+    return ModuleResult(raw)
+
+
+class EndpointFactory:
+    """Starts endpoints for one test; on teardown stops them and fails if any saw invalid or unsigned traffic."""
+
+    def __init__(self):
+        self._started = []
+
+    def __call__(self, scenario=None, expect_problems=False):
+        endpoint = LightsailEndpoint(scenario).start()
+        self._started.append((endpoint, expect_problems))
+        return endpoint
+
+    def close(self):
+        for endpoint, expect_problems in self._started:
+            endpoint.stop()
+        for endpoint, expect_problems in self._started:
+            if not expect_problems:
+                endpoint.assert_clean()
