@@ -11,7 +11,7 @@ bash "$root/hacking/setup.sh" || { echo "setup failed"; exit 1; }
 cd "$root"
 
 collection_copy="$JADA_WORK/ansible-test/ansible_collections/jada/agent"
-molecule_scenarios=(default limits checkmode rollback)
+molecule_scenarios=(default limits checkmode rollback drift)
 passed=() failed=() timings=()
 
 stage() {

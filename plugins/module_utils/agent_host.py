@@ -17,7 +17,6 @@ import hashlib
 import json
 import os
 import re
-import shlex
 
 from ansible_collections.jada.agent.plugins.module_utils.claude_settings_json import (
     SettingsError,
@@ -39,6 +38,12 @@ SHOW_PROPERTIES = (
 
 _ARGV = re.compile(r'argv\[\]=(.*?) ;')
 _ENV_FILE = re.compile(r'(\S+) \(ignore_errors=(?:yes|no)\)')
+# One word of a string list as systemctl show prints it: bare, or double-quoted with backslash escapes.
+_SHOW_WORD = re.compile(r'"((?:[^"\\]|\\.)*)"|([^ \t\r\n"]+)')
+_SHOW_ESCAPE = re.compile(r'\\(x[0-9a-fA-F]{2}|.)')
+_C_ESCAPES = {'a': '\a', 'b': '\b', 'f': '\f', 'n': '\n', 'r': '\r', 't': '\t', 'v': '\v'}
+# Colours and other terminal control sequences (ANSI CSI), which would hide a word from a \b pattern.
+_ANSI_CSI = re.compile(r'\x1b\[[0-?]*[ -/]*[@-~]')
 
 
 def parse_show(text):
@@ -56,14 +61,14 @@ def parse_show(text):
 
 
 def exec_start_argv(value):
-    """The argv of the first ExecStart= of a ``systemctl show`` ExecStart value, or []."""
+    """The argv of the first ExecStart= of a ``systemctl show`` ExecStart value, or [].
+
+    systemctl joins the arguments with spaces without quoting them, so quotes in it are literal text.
+    """
     match = _ARGV.search(value or '')
     if not match:
         return []
-    try:
-        return shlex.split(match.group(1))
-    except ValueError:
-        return match.group(1).split()
+    return match.group(1).split()
 
 
 def model_flag(argv):
@@ -80,12 +85,25 @@ def model_flag(argv):
     return found
 
 
+def _unescape_show(match):
+    escaped = match.group(1)
+    if len(escaped) == 3:
+        return chr(int(escaped[1:], 16))
+    return _C_ESCAPES.get(escaped, escaped)
+
+
 def parse_environment(value):
-    """Parse a ``systemctl show -p Environment`` value (space-separated, shell-quoted) into a dict."""
-    try:
-        words = shlex.split(value or '')
-    except ValueError:
-        words = (value or '').split()
+    """Parse a ``systemctl show -p Environment`` value into a dict.
+
+    systemctl prints the assignments separated by spaces and puts one that needs it in double quotes,
+    escaping ``"``, ``\\``, a backtick and ``$`` with a backslash and control characters C-style.
+    """
+    words = []
+    for match in _SHOW_WORD.finditer(value or ''):
+        if match.group(2) is not None:
+            words.append(match.group(2))
+        else:
+            words.append(_SHOW_ESCAPE.sub(_unescape_show, match.group(1)))
     return dict(word.split('=', 1) for word in words if '=' in word)
 
 
@@ -219,7 +237,8 @@ def journal_entries_after(text, since_monotonic, boot_id):
     """Messages of ``journalctl -o json`` lines logged at or after a monotonic time of this boot.
 
     journalctl's --since has one-second resolution, which lets the last lines of the previous run in;
-    the monotonic clock tells a restart from a crash within the same second.
+    the monotonic clock tells a restart from a crash within the same second. Terminal colour sequences
+    are removed from the messages.
     """
     messages = []
     for line in text.splitlines():
@@ -234,6 +253,7 @@ def journal_entries_after(text, since_monotonic, boot_id):
         message = entry.get('MESSAGE')
         if isinstance(message, list):
             message = bytes(message).decode('utf-8', 'replace')
+        message = _ANSI_CSI.sub('', message or '')
         if message:
             messages.append(message)
     return messages

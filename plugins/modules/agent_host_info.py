@@ -23,7 +23,7 @@ description:
     C(fs.nr_open) and C(fs.file-max).
   - Never returns the content of a settings or environment file; they hold secrets.
 author:
-  - jada.agent maintainers
+  - jada.agent maintainers (@jada)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
 attributes:
@@ -65,7 +65,7 @@ options:
   journal_pattern:
     description: Python regular expression that marks a journal line as an error.
     type: str
-    default: (?i)\b(error|fatal|panic|traceback|invalid|failed)\b
+    default: (?i)(\b|[a-z])(error|fatal|panic|failed)\b|\btraceback\b|\binvalid\b
 notes:
   - Journal lines are cut to 300 characters each.
 seealso:
@@ -96,9 +96,9 @@ service:
   contains:
     name: {description: Service name., type: str, returned: always, sample: jada-agent}
     load_state: {description: C(loaded) or C(not-found)., type: str, returned: always, sample: loaded}
-    active_state: {description: C(active), C(inactive), C(failed)..., type: str, returned: always, sample: active}
-    sub_state: {description: C(running), C(dead)..., type: str, returned: always, sample: running}
-    main_pid: {description: PID of the agent, C(0) when not running., type: int, returned: always, sample: 812}
+    active_state: {description: "C(active), C(inactive), C(failed)...", type: str, returned: always, sample: active}
+    sub_state: {description: "C(running), C(dead)...", type: str, returned: always, sample: running}
+    main_pid: {description: "PID of the agent, C(0) when not running.", type: int, returned: always, sample: 812}
     n_restarts: {description: Automatic restarts by systemd since the unit was loaded., type: int, returned: always, sample: 0}
     active_since: {description: When the service last became active., type: str, returned: always, sample: Sun 2026-11-22 08:32:30 UTC}
     active_since_monotonic:
@@ -153,8 +153,11 @@ settings:
     path: {description: The path as given., type: str, returned: always}
     real_path: {description: The file the path resolves to., type: str, returned: always}
     exists: {description: Whether the file exists., type: bool, returned: always}
-    model: {description: Its top-level C(model), C(null) when absent or unreadable., type: str, returned: always}
-    error: {description: Why the file cannot be used (path, line, column; never content), or C(null)., type: str, returned: always}
+    model: {description: "Its top-level C(model), C(null) when absent or unreadable.", type: str, returned: always}
+    error:
+      description: Why the file cannot be used (path, line, column; never content), or C(null).
+      type: str
+      returned: always
 models:
   description: The model of each settings file, keyed by the path as given.
   returned: always
@@ -275,7 +278,7 @@ def main():
             managed_settings_dir=dict(type='path', default='/etc/claude-code'),
             files=dict(type='list', elements='path', default=[]),
             journal_lines=dict(type='int', default=0),
-            journal_pattern=dict(type='str', default=r'(?i)\b(error|fatal|panic|traceback|invalid|failed)\b'),
+            journal_pattern=dict(type='str', default=r'(?i)(\b|[a-z])(error|fatal|panic|failed)\b|\btraceback\b|\binvalid\b'),
         ),
         supports_check_mode=True,
     )

@@ -22,7 +22,7 @@ description:
     in C(/proc/<MainPID>/limits). systemd silently clamps a C(LimitNOFILE) it cannot apply, so
     C(systemctl show) cannot be trusted for this.
 author:
-  - jada.agent maintainers
+  - jada.agent maintainers (@jada)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
 attributes:
@@ -45,7 +45,7 @@ options:
   failure_pattern:
     description: Python regular expression; a journal line since the last start that matches it fails the check.
     type: str
-    default: (?i)\b(error|fatal|panic|traceback|invalid settings)\b
+    default: (?i)(\b|[a-z])(error|fatal|panic)\b|\btraceback\b|invalid settings
   expected_nofile:
     description: The C(RLIMIT_NOFILE) the running process must have (soft and hard). Not checked when omitted.
     type: int
@@ -184,7 +184,7 @@ def main():
         argument_spec=dict(
             service=dict(type='str', default='jada-agent'),
             settle_seconds=dict(type='float', default=5),
-            failure_pattern=dict(type='str', default=r'(?i)\b(error|fatal|panic|traceback|invalid settings)\b'),
+            failure_pattern=dict(type='str', default=r'(?i)(\b|[a-z])(error|fatal|panic)\b|\btraceback\b|invalid settings'),
             expected_nofile=dict(type='int'),
             fail_when_unhealthy=dict(type='bool', default=True),
         ),

@@ -19,10 +19,10 @@ description:
     symbolic links onto their targets) and removes the files that did not exist before, such as a drop-in
     the rollout added.
   - O(state=absent) removes the snapshot.
-  - The snapshot stays on the host, mode 0700: settings and environment files hold secrets, and nothing of
-    their content is returned.
+  - The snapshot stays on the host in a directory of mode 0700, because settings and environment files hold
+    secrets; nothing of their content is returned.
 author:
-  - jada.agent maintainers
+  - jada.agent maintainers (@jada)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
 attributes:
@@ -221,17 +221,16 @@ def main():
             continue
         if action == 'written' and unchanged(snapshot_dir, entry):
             continue
+        if not module.check_mode:
+            try:
+                if action == 'written':
+                    put_back(module, snapshot_dir, entry)
+                else:
+                    os.unlink(entry['real_path'])
+            except (IOError, OSError) as exc:
+                module.fail_json(msg='restoring %s from the snapshot in %s failed: %s' % (entry['path'], snapshot_dir, exc),
+                                 restored=restored, files=files)
         restored.append(entry['path'])
-        if module.check_mode:
-            continue
-        try:
-            if action == 'written':
-                put_back(module, snapshot_dir, entry)
-            else:
-                os.unlink(entry['real_path'])
-        except (IOError, OSError) as exc:
-            module.fail_json(msg='restoring %s from the snapshot in %s failed: %s' % (entry['path'], snapshot_dir, exc),
-                             restored=restored, files=files)
     module.exit_json(changed=bool(restored), files=files, restored=restored)
 
 

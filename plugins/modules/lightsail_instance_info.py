@@ -477,6 +477,14 @@ def mismatch_message(problems, total, where, wait, elapsed, timeout):
     return f'{len(problems)} of {total} Lightsail instances in {where} do not meet the expected condition {waited}: {details}'
 
 
+def unmet_message(missing, problems, total, where, wait, elapsed, timeout):
+    """One message naming every missing instance and every one that does not meet the conditions."""
+    parts = [not_found_message(missing, where)] if missing else []
+    if problems:
+        parts.append(mismatch_message(problems, total, where, wait, elapsed, timeout))
+    return '; '.join(parts)
+
+
 def error_code(exception):
     """The AWS error code of a ClientError, or the class name of any other botocore error."""
     response = getattr(exception, 'response', None)
@@ -626,13 +634,11 @@ def main():
         module.fail_json_aws(e, msg=failure_message(error_code(e), subject, where))
 
     result = build_result(summaries, single, elapsed)
-    missing = missing_names(summaries)
-    if missing and params['fail_if_not_found']:
-        module.fail_json(msg=not_found_message(missing, where), **result)
+    missing = missing_names(summaries) if params['fail_if_not_found'] else []
     problems = shortfalls(summaries, **conditions)
-    if problems:
-        module.fail_json(msg=mismatch_message(problems, len(summaries), where, params['wait'], elapsed,
-                                              params['wait_timeout']), **result)
+    if missing or problems:
+        module.fail_json(msg=unmet_message(missing, problems, len(summaries), where, params['wait'], elapsed,
+                                           params['wait_timeout']), **result)
     module.exit_json(**result)
 
 

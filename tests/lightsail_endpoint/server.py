@@ -22,7 +22,37 @@ Command line use (serves until SIGTERM or SIGINT)::
 
     python server.py --port 0 --scenario scenario.json --port-file /tmp/port
 
-Run ``python server.py --help`` for every flag and ``python server.py --example-scenario`` for the scenario format.
+Run ``python server.py --help`` for every flag and ``python server.py --example-scenario`` for an example.
+
+The scenario (a dict, or a JSON file for the command line; every key is optional):
+
+``region``
+    The region served (default us-east-1). A request signed for another region gets InvalidSignatureException,
+    as AWS answers it.
+``account_id``
+    Twelve digits used in ARNs and support codes (default 123456789012).
+``page_size``
+    Instances per GetInstances page (default 25); smaller values exercise nextPageToken.
+``access_keys``
+    When given, only these access key IDs are accepted; any other gets UnrecognizedClientException.
+``instances``
+    ``{name: {...}}`` in listing order; a name that is not here gets NotFoundException. Each may have
+    ``states`` (state names for successive reads of that instance, the last one sticks; default ``["running"]``),
+    ``public_ip`` (default 203.0.113.10 + position; null for never), ``public_ip_after`` (how many reads come
+    without the public IP before it appears; default 0), ``private_ip``, ``blueprint_id``, ``blueprint_name``,
+    ``bundle_id``, ``username``, ``created_at`` (epoch seconds or ISO 8601), ``tags`` (``{key: value}``) and
+    ``raw`` (camelCase members merged into the API instance as they are, to script odd or invalid responses).
+``errors``
+    Rules tried in order on each request. A rule matches ``operation`` (GetInstance, GetInstances or ``*``, the
+    default) and, if given, the GetInstance ``instance`` name; it lets ``after`` matching calls through (default 0),
+    then fails ``count`` of them (default 1; null: every one) with ``code`` (the ``__type``, for example
+    ThrottlingException), ``message`` and ``status`` (default 400; 500 or 503 for server-side codes).
+
+Each read of an instance (a GetInstance of it, or a GetInstances page holding it) moves its script one step on.
+Requests that do not fit the model are answered with ValidationException (or SerializationException,
+UnknownOperationException) and recorded in ``violations``; a scripted response that does not fit the model is
+answered with a 500 InternalFailure and recorded there too. ``assert_clean()`` fails on any violation or unsigned
+request; the command line serves the same lists at GET /_fake/violations and /_fake/requests.
 """
 
 from __future__ import annotations
@@ -383,8 +413,9 @@ class ErrorRule:
             return None
         if self.count is not None:
             self.count -= 1
-        message = self.message or DEFAULT_MESSAGES.get(self.code, f'Scripted {self.code}')
-        return EndpointError(self.code, message.format(operation=operation), self.status)
+        template = DEFAULT_MESSAGES.get(self.code, 'Scripted {code}')
+        message = self.message or template.format(operation=operation, code=self.code)
+        return EndpointError(self.code, message, self.status)
 
 
 class Scenario:

@@ -156,10 +156,9 @@ def test_created_at_accepts_epoch_and_iso():
         'epoch-1': {'created_at': 1700000000},
         'iso-1': {'created_at': '2024-02-03T04:05:06Z'},
     }})
-    assert scenario.instances['epoch-1'].created_at == datetime.datetime(2023, 11, 14, 22, 13, 20,
-                                                                         tzinfo=datetime.timezone.utc)
-    assert scenario.instances['iso-1'].created_at == datetime.datetime(2024, 2, 3, 4, 5, 6,
-                                                                      tzinfo=datetime.timezone.utc)
+    utc = datetime.timezone.utc
+    assert scenario.instances['epoch-1'].created_at == datetime.datetime(2023, 11, 14, 22, 13, 20, tzinfo=utc)
+    assert scenario.instances['iso-1'].created_at == datetime.datetime(2024, 2, 3, 4, 5, 6, tzinfo=utc)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -331,12 +330,19 @@ def test_error_rules_after_operation_and_instance(lightsail):
 
 def test_custom_error_message_and_status(lightsail):
     endpoint = lightsail({'instances': {'web-1': {}},
-                          'errors': [{'code': 'SlowDown', 'message': 'take it easy', 'status': 429}]})
+                          'errors': [{'code': 'SlowDown', 'message': 'take it {easy}', 'status': 429}]})
     client = client_for(endpoint, config=NO_RETRIES)
     with pytest.raises(botocore.exceptions.ClientError) as caught:
         client.get_instance(instanceName='web-1')
-    assert caught.value.response['Error'] == {'Code': 'SlowDown', 'Message': 'take it easy'}
+    assert caught.value.response['Error'] == {'Code': 'SlowDown', 'Message': 'take it {easy}'}
     assert caught.value.response['ResponseMetadata']['HTTPStatusCode'] == 429
+
+
+def test_default_message_for_an_unknown_code(lightsail):
+    endpoint = lightsail({'instances': {'web-1': {}}, 'errors': [{'code': 'Teapot'}]})
+    with pytest.raises(botocore.exceptions.ClientError) as caught:
+        client_for(endpoint, config=NO_RETRIES).get_instance(instanceName='web-1')
+    assert caught.value.response['Error'] == {'Code': 'Teapot', 'Message': 'Scripted Teapot'}
 
 
 def test_scripting_while_running(lightsail):

@@ -1,0 +1,528 @@
+# -*- coding: utf-8 -*-
+
+# Copyright (c) 2026, jada.agent maintainers
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+
+import pytest
+
+from ansible_collections.jada.agent.plugins.module_utils import agent_host
+from ansible_collections.jada.agent.plugins.modules import agent_host_info
+from ansible_collections.jada.agent.tests.unit.plugins.modules.module_harness import (
+    EXEC_START,
+    FakeCommands,
+    FakeProc,
+    run_module,
+    running_service,
+    stopped_service,
+    systemctl_answering,
+)
+
+
+SETTINGS_SECRET = 'sk-ant-api03-SETTINGS-secret-never-print-me'
+ENV_FILE_SECRET = 'sk-ant-api03-ENVFILE-secret-never-print-me'
+UNIT_SECRET = 'sk-ant-api03-UNIT-secret-never-print-me'
+
+UNIT = (
+    '[Unit]\n'
+    'Description=Jada agent orchestrator (Claude Code)\n'
+    'Wants=network-online.target\n'
+    'After=network-online.target\n'
+    '\n'
+    '[Service]\n'
+    'Type=simple\n'
+    'User=jada\n'
+    'WorkingDirectory=/srv/jada/orchestrator\n'
+    'EnvironmentFile=/etc/jada/jada-agent.env\n'
+    'ExecStart=/opt/jada/bin/claude --dangerously-skip-permissions\n'
+    'Restart=on-failure\n'
+    '\n'
+    '[Install]\n'
+    'WantedBy=multi-user.target\n'
+)
+LIMITS_DROPIN = '[Service]\nLimitNOFILE=65536\n'
+
+
+def settings_text(model=None):
+    """A settings file as Claude Code writes it, with a secret in its env block."""
+    members = ['  "$schema": "https://json.schemastore.org/claude-code-settings.json"']
+    if model is not None:
+        members.append('  "model": "%s"' % model)
+    members.append('  "env": {\n    "ANTHROPIC_API_KEY": "%s",\n    "ANTHROPIC_MODEL": "env-block-model"\n  }' % SETTINGS_SECRET)
+    return '{\n' + ',\n'.join(members) + '\n}\n'
+
+
+class Host(object):
+    """An orchestrator host in a temporary directory, with fake systemctl, journalctl and /proc."""
+
+    def __init__(self, root, monkeypatch):
+        self.root = root
+        self.proc = FakeProc(root / 'proc', nr_open=1048576, file_max=9223372036854775807)
+        self.proc.process(812, nofile=(65536, 65536))
+        monkeypatch.setattr(agent_host, 'PROC', self.proc.root)
+
+        self.unit_dir = root / 'etc' / 'systemd' / 'system'
+        self.unit_dir.mkdir(parents=True)
+        monkeypatch.setattr(agent_host_info, 'UNIT_DIR', str(self.unit_dir))
+        self.unit = self.unit_dir / 'jada-agent.service'
+        self.unit.write_text(UNIT)
+        self.dropin_dir = self.unit_dir / 'jada-agent.service.d'
+        self.dropin_dir.mkdir()
+        (self.dropin_dir / '50-limits.conf').write_text(LIMITS_DROPIN)
+
+        self.env_file = root / 'etc' / 'jada' / 'jada-agent.env'
+        self.env_file.parent.mkdir(parents=True)
+        self.env_file.write_text('ANTHROPIC_API_KEY=%s\n' % ENV_FILE_SECRET)
+
+        self.managed = root / 'etc' / 'claude-code'
+        self.user_settings = root / 'home' / 'jada' / '.claude' / 'settings.json'
+        self.project_settings = root / 'srv' / 'jada' / 'orchestrator' / '.claude' / 'settings.json'
+        for path in (self.user_settings, self.project_settings):
+            path.parent.mkdir(parents=True)
+
+        self.state = {'show': running_service(
+            Environment='HOME=/var/lib/jada "JADA_GREETING=hello world" ANTHROPIC_API_KEY=%s' % UNIT_SECRET,
+            EnvironmentFiles=['%s (ignore_errors=no)' % self.env_file],
+        )}
+        self.journal = ''
+        self.commands = FakeCommands(monkeypatch)
+        self.commands.on('systemctl', systemctl_answering(self.state))
+        self.commands.on('journalctl', lambda argv: (0, self.journal, ''))
+
+    def write(self, path, text):
+        if not path.parent.is_dir():
+            path.parent.mkdir(parents=True)
+        path.write_text(text)
+        return path
+
+    def args(self, **extra):
+        args = {
+            'service': 'jada-agent',
+            'settings_files': [str(self.user_settings), str(self.project_settings)],
+            'managed_settings_dir': str(self.managed),
+        }
+        args.update(extra)
+        return args
+
+
+@pytest.fixture
+def host(tmp_path, monkeypatch):
+    return Host(tmp_path, monkeypatch)
+
+
+@pytest.fixture
+def run(monkeypatch):
+    def run_info(args, check_mode=False):
+        return run_module(monkeypatch, agent_host_info.main, args, check_mode=check_mode)
+
+    return run_info
+
+
+def sha256_of(path):
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+# --- the whole state --------------------------------------------------------------------------------
+
+def test_reports_the_running_service(host, run):
+    result = run(host.args())
+
+    assert not result.failed
+    assert result['changed'] is False
+    assert result['service'] == {
+        'name': 'jada-agent',
+        'load_state': 'loaded',
+        'active_state': 'active',
+        'sub_state': 'running',
+        'main_pid': 812,
+        'n_restarts': 0,
+        'active_since': 'Sun 2026-11-22 08:32:30 UTC',
+        'active_since_monotonic': 52791950,
+        'enabled': True,
+        'need_daemon_reload': False,
+        'exec_start': ['/opt/jada/bin/claude', '--dangerously-skip-permissions'],
+        'limit_nofile': 65536,
+    }
+
+
+def test_reads_the_service_with_one_systemctl_show(host, run):
+    run(host.args())
+
+    assert host.commands.calls == [
+        ['systemctl', 'show', 'jada-agent.service', '--property', ','.join(agent_host.SHOW_PROPERTIES)]]
+
+
+def test_digests_of_unit_and_dropins(host, run):
+    (host.dropin_dir / '10-environment.conf').write_text('[Service]\nEnvironment=JADA_GREETING=hi\n')
+    (host.dropin_dir / '50-limits.conf.dpkg-old').write_text('[Service]\nLimitNOFILE=1024\n')
+
+    result = run(host.args())
+
+    assert result['unit'] == {'path': str(host.unit), 'sha256': sha256_of(host.unit)}
+    assert result['dropins'] == {
+        '10-environment.conf': sha256_of(host.dropin_dir / '10-environment.conf'),
+        '50-limits.conf': hashlib.sha256(LIMITS_DROPIN.encode()).hexdigest(),
+    }
+
+
+def test_digests_follow_an_edit(host, run):
+    before = run(host.args())
+    (host.dropin_dir / '50-limits.conf').write_text('[Service]\nLimitNOFILE=1048576\n')
+    after = run(host.args())
+
+    assert before['unit'] == after['unit']
+    assert before['dropins']['50-limits.conf'] != after['dropins']['50-limits.conf']
+    assert after['dropins']['50-limits.conf'] == hashlib.sha256(b'[Service]\nLimitNOFILE=1048576\n').hexdigest()
+
+
+def test_missing_unit_has_no_digests(host, run):
+    host.unit.unlink()
+    (host.dropin_dir / '50-limits.conf').unlink()
+    host.dropin_dir.rmdir()
+    host.state['show'] = running_service(LoadState='not-found', ActiveState='inactive', SubState='dead', MainPID='0',
+                                         UnitFileState='', ExecStart='', FragmentPath='', DropInPaths='')
+
+    result = run(host.args())
+
+    assert result['unit'] == {'path': str(host.unit), 'sha256': None}
+    assert result['dropins'] == {}
+    assert result['service']['load_state'] == 'not-found'
+    assert result['service']['enabled'] is False
+    assert result['service']['exec_start'] == []
+
+
+def test_file_digests(host, run):
+    limits_conf = host.write(host.root / 'etc' / 'security' / 'limits.d' / 'jada.conf', 'jada - nofile 65536\n')
+    missing = host.root / 'etc' / 'security' / 'limits.d' / 'missing.conf'
+
+    result = run(host.args(files=[str(limits_conf), str(missing)]))
+
+    assert result['file_digests'] == {str(limits_conf): sha256_of(limits_conf), str(missing): None}
+
+
+def test_environment_file_digests(host, run):
+    optional = host.root / 'etc' / 'jada' / 'local.env'
+    host.state['show']['EnvironmentFiles'] = ['%s (ignore_errors=no)' % host.env_file,
+                                              '%s (ignore_errors=yes)' % optional]
+
+    result = run(host.args())
+
+    assert result['environment_files'] == {str(host.env_file): sha256_of(host.env_file), str(optional): None}
+
+
+def test_effective_limits_come_from_proc_not_from_systemd(host, run):
+    # systemd was asked for 65536 but the process got less (clamped): /proc tells the truth.
+    host.proc.set_nofile(812, (20000, 20000))
+
+    result = run(host.args())
+
+    assert result['service']['limit_nofile'] == 65536
+    assert result['limits'] == {'nofile_soft': 20000, 'nofile_hard': 20000}
+
+
+def test_kernel_limits(host, run):
+    assert run(host.args())['kernel'] == {'nr_open': 1048576, 'file_max': 9223372036854775807}
+
+
+def test_stopped_service_has_no_limits(host, run):
+    host.state['show'] = stopped_service()
+
+    result = run(host.args())
+
+    assert result['service']['main_pid'] == 0
+    assert result['service']['active_state'] == 'failed'
+    assert result['limits'] == {'nofile_soft': None, 'nofile_hard': None}
+
+
+def test_infinite_limit_nofile(host, run):
+    host.state['show']['LimitNOFILE'] = 'infinity'
+
+    assert run(host.args())['service']['limit_nofile'] == 'infinity'
+
+
+def test_need_daemon_reload_and_disabled(host, run):
+    host.state['show'].update(NeedDaemonReload='yes', UnitFileState='disabled')
+
+    service = run(host.args())['service']
+
+    assert service['need_daemon_reload'] is True
+    assert service['enabled'] is False
+
+
+def test_systemctl_failure_fails_the_module(host, run):
+    host.commands.on('systemctl', (1, '', 'Failed to connect to bus: No such file or directory\n'))
+
+    result = run(host.args())
+
+    assert result.failed
+    assert result['msg'] == 'systemctl show jada-agent.service failed: Failed to connect to bus: No such file or directory'
+
+
+def test_check_mode_reports_the_same(host, run):
+    host.write(host.project_settings, settings_text('claude-sonnet-4-6'))
+
+    normal = run(host.args())
+    checked = run(host.args(), check_mode=True)
+
+    assert not checked.failed
+    assert checked == normal
+
+
+# --- settings files and the effective model ---------------------------------------------------------
+
+def test_models_of_each_settings_file(host, run):
+    host.write(host.user_settings, settings_text('claude-opus-4-1'))
+    host.write(host.project_settings, settings_text('claude-sonnet-4-6'))
+
+    result = run(host.args())
+
+    assert result['models'] == {str(host.user_settings): 'claude-opus-4-1', str(host.project_settings): 'claude-sonnet-4-6'}
+    assert result['settings'] == [
+        {'path': str(host.user_settings), 'real_path': str(host.user_settings), 'exists': True,
+         'model': 'claude-opus-4-1', 'error': None},
+        {'path': str(host.project_settings), 'real_path': str(host.project_settings), 'exists': True,
+         'model': 'claude-sonnet-4-6', 'error': None},
+    ]
+
+
+def test_models_are_keyed_by_the_path_as_given(host, run, monkeypatch):
+    monkeypatch.setenv('HOME', str(host.root / 'home' / 'jada'))
+    host.write(host.user_settings, settings_text('claude-opus-4-1'))
+    host.write(host.user_settings.parent / 'settings.local.json', settings_text('claude-haiku-4-5'))
+
+    result = run(host.args(settings_files=['~/.claude/settings.json']))
+
+    assert result['models'] == {'~/.claude/settings.json': 'claude-opus-4-1'}
+    assert result['settings'][0]['path'] == '~/.claude/settings.json'
+    assert result['settings'][0]['real_path'] == str(host.user_settings)
+    assert result['effective_model'] == {'model': 'claude-haiku-4-5',
+                                         'source': str(host.user_settings.parent / 'settings.local.json')}
+
+
+def test_settings_file_reached_through_a_symlink(host, run):
+    shared = host.write(host.root / 'srv' / 'shared' / 'settings.json', settings_text('claude-sonnet-4-6'))
+    host.project_settings.symlink_to(shared)
+
+    result = run(host.args())
+
+    assert result['settings'][1]['real_path'] == str(shared)
+    assert result['effective_model'] == {'model': 'claude-sonnet-4-6', 'source': str(shared)}
+
+
+# Every place that can set the model, highest precedence first.
+LAYERS = ('flag', 'unit_environment', 'environment_file', 'managed', 'project_local', 'project', 'user')
+
+
+def set_layers(host, layers):
+    """Give each of ``layers`` its own model, named after the layer."""
+    if 'flag' in layers:
+        host.state['show']['ExecStart'] = EXEC_START.replace(
+            '--dangerously-skip-permissions ;', '--dangerously-skip-permissions --model model-from-flag ;')
+    if 'unit_environment' in layers:
+        host.state['show']['Environment'] += ' ANTHROPIC_MODEL=model-from-unit-environment'
+    if 'environment_file' in layers:
+        with open(str(host.env_file), 'a') as handle:
+            handle.write('ANTHROPIC_MODEL="model-from-environment-file"\n')
+    if 'managed' in layers:
+        host.write(host.managed / 'managed-settings.json', settings_text('model-from-managed'))
+    if 'project_local' in layers:
+        host.write(host.project_settings.parent / 'settings.local.json', settings_text('model-from-project_local'))
+    host.write(host.project_settings, settings_text('model-from-project' if 'project' in layers else None))
+    host.write(host.user_settings, settings_text('model-from-user' if 'user' in layers else None))
+
+
+@pytest.mark.parametrize('top', range(len(LAYERS)))
+def test_effective_model_precedence(host, run, top):
+    present = LAYERS[top:]
+    set_layers(host, present)
+
+    effective = run(host.args())['effective_model']
+
+    if present[0] in ('unit_environment', 'environment_file'):
+        # systemd: EnvironmentFile= assignments override Environment= ones.
+        expected = 'model-from-environment-file'
+    else:
+        expected = 'model-from-%s' % present[0]
+    assert effective['model'] == expected
+
+
+def test_without_any_model_claude_code_decides(host, run):
+    set_layers(host, ())
+
+    result = run(host.args())
+
+    assert result['effective_model'] == {'model': None, 'source': 'Claude Code default'}
+    assert result['overrides'] == []
+
+
+def test_overrides_are_listed_highest_first(host, run):
+    set_layers(host, LAYERS)
+    host.write(host.managed / 'managed-settings.d' / '50-jada.json', settings_text('model-from-managed-dropin'))
+    host.write(host.user_settings.parent / 'settings.local.json', settings_text('model-from-user_local'))
+
+    result = run(host.args())
+
+    assert result['overrides'] == [
+        {'kind': 'flag', 'source': '--model in ExecStart of jada-agent', 'model': 'model-from-flag'},
+        {'kind': 'environment', 'source': 'ANTHROPIC_MODEL in the environment of jada-agent',
+         'model': 'model-from-environment-file'},
+        {'kind': 'file', 'source': str(host.managed / 'managed-settings.json'), 'model': 'model-from-managed'},
+        {'kind': 'file', 'source': str(host.managed / 'managed-settings.d' / '50-jada.json'),
+         'model': 'model-from-managed-dropin'},
+        {'kind': 'file', 'source': str(host.project_settings.parent / 'settings.local.json'),
+         'model': 'model-from-project_local'},
+        {'kind': 'file', 'source': str(host.user_settings.parent / 'settings.local.json'),
+         'model': 'model-from-user_local'},
+    ]
+    assert result['effective_model'] == {'model': 'model-from-flag', 'source': '--model in ExecStart of jada-agent'}
+
+
+def test_unit_environment_alone_overrides_settings(host, run):
+    set_layers(host, ('unit_environment', 'managed', 'project', 'user'))
+
+    result = run(host.args())
+
+    assert result['effective_model'] == {'model': 'model-from-unit-environment',
+                                         'source': 'ANTHROPIC_MODEL in the environment of jada-agent'}
+
+
+def test_later_settings_file_beats_the_earlier_one(host, run):
+    set_layers(host, ('project', 'user'))
+
+    assert run(host.args())['effective_model'] == {'model': 'model-from-project', 'source': str(host.project_settings)}
+
+
+def test_exported_variable_in_the_environment_file_is_not_an_override(host, run):
+    # systemd reads "export ANTHROPIC_MODEL=..." as the key "export ANTHROPIC_MODEL", which sets nothing.
+    set_layers(host, ('project',))
+    with open(str(host.env_file), 'a') as handle:
+        handle.write('export ANTHROPIC_MODEL=model-from-export\n')
+
+    result = run(host.args())
+
+    assert result['overrides'] == []
+    assert result['effective_model']['model'] == 'model-from-project'
+
+
+def test_unreadable_environment_file_is_skipped(host, run):
+    set_layers(host, ('unit_environment', 'project'))
+    host.env_file.unlink()
+
+    result = run(host.args())
+
+    assert result['effective_model']['model'] == 'model-from-unit-environment'
+    assert result['environment_files'] == {str(host.env_file): None}
+
+
+def test_unparseable_settings_file_names_path_line_and_column(host, run):
+    host.write(host.user_settings, settings_text('model-from-user'))
+    broken = settings_text('model-from-project').replace('"env": {', '"env": {,')
+    host.write(host.project_settings, broken)
+
+    result = run(host.args())
+
+    entry = result['settings'][1]
+    assert entry['model'] is None
+    assert entry['exists'] is True
+    assert entry['error'].startswith('%s: line 4, column 11: ' % host.project_settings), entry['error']
+    assert result['models'][str(host.project_settings)] is None
+    assert result['effective_model'] == {'model': 'model-from-user', 'source': str(host.user_settings)}
+    assert SETTINGS_SECRET not in result.text
+    assert 'env-block-model' not in result.text
+
+
+def test_truncated_settings_file_error_has_no_content(host, run):
+    host.write(host.project_settings, settings_text('claude-sonnet-4-6')[:-40])
+
+    entry = run(host.args())['settings'][1]
+
+    assert 'unexpected end of file' in entry['error'] or 'unterminated string' in entry['error']
+    assert ' line ' in entry['error'] and ' column ' in entry['error']
+    assert 'sk-ant' not in entry['error']
+
+
+def test_secrets_never_appear_in_the_output(host, run):
+    set_layers(host, LAYERS)
+    host.write(host.user_settings.parent / 'settings.local.json', '{"env": {"ANTHROPIC_API_KEY": "%s"' % SETTINGS_SECRET)
+    host.journal = '2026-11-22T08:32:31+00:00 orch-1 claude[812]: Error: rate limited\n'
+
+    result = run(host.args(journal_lines=5, files=[str(host.env_file)]))
+
+    assert not result.failed
+    for secret in (SETTINGS_SECRET, ENV_FILE_SECRET, UNIT_SECRET, 'env-block-model', 'hello world'):
+        assert secret not in result.text
+    # The checks above must not pass just because the result is empty.
+    assert 'model-from-flag' in result.text
+    assert result['journal'] == ['2026-11-22T08:32:31+00:00 orch-1 claude[812]: Error: rate limited']
+
+
+# --- journal ----------------------------------------------------------------------------------------
+
+JOURNAL = '\n'.join([
+    '2026-11-22T08:32:25+00:00 orch-1 systemd[1]: Stopping jada-agent.service - Jada agent orchestrator (Claude Code)...',
+    '2026-11-22T08:32:25+00:00 orch-1 systemd[1]: jada-agent.service: Deactivated successfully.',
+    '2026-11-22T08:32:30+00:00 orch-1 systemd[1]: Started jada-agent.service - Jada agent orchestrator (Claude Code).',
+    '2026-11-22T08:32:31+00:00 orch-1 claude[812]: Error: invalid settings in /srv/jada/orchestrator/.claude/settings.json',
+    '2026-11-22T08:32:32+00:00 orch-1 claude[812]: Listening on /run/jada/agent.sock',
+    '2026-11-22T08:32:33+00:00 orch-1 claude[812]: FATAL ' + 'x' * 400,
+    '2026-11-22T08:32:34+00:00 orch-1 systemd[1]: jada-agent.service: Failed with result \'exit-code\'.',
+]) + '\n'
+
+
+def test_journal_returns_the_latest_matching_lines(host, run):
+    host.journal = JOURNAL
+
+    result = run(host.args(journal_lines=2))
+
+    assert result['journal'] == [
+        ('2026-11-22T08:32:33+00:00 orch-1 claude[812]: FATAL ' + 'x' * 400)[:300],
+        '2026-11-22T08:32:34+00:00 orch-1 systemd[1]: jada-agent.service: Failed with result \'exit-code\'.',
+    ]
+    assert host.commands.called('journalctl') == [
+        ['journalctl', '--unit', 'jada-agent', '--output', 'short-iso', '--no-pager', '--lines', '500']]
+
+
+def test_journal_with_a_custom_pattern(host, run):
+    host.journal = JOURNAL
+
+    result = run(host.args(journal_lines=10, journal_pattern='Listening'))
+
+    assert result['journal'] == ['2026-11-22T08:32:32+00:00 orch-1 claude[812]: Listening on /run/jada/agent.sock']
+
+
+def test_journal_is_not_read_by_default(host, run):
+    host.journal = JOURNAL
+
+    result = run(host.args())
+
+    assert 'journal' not in result
+    assert host.commands.called('journalctl') == []
+
+
+def test_failing_journalctl_gives_no_lines(host, run):
+    host.commands.on('journalctl', (1, '', 'No journal files were found.\n'))
+
+    assert run(host.args(journal_lines=3))['journal'] == []
+
+
+def test_invalid_journal_pattern_fails_before_reading_anything(host, run):
+    result = run(host.args(journal_lines=3, journal_pattern='(error'))
+
+    assert result.failed
+    assert result['msg'].startswith('journal_pattern is not a valid regular expression: ')
+    assert host.commands.calls == []
+
+
+def test_result_is_plain_json(host, run):
+    set_layers(host, LAYERS)
+
+    result = run(host.args())
+
+    assert json.loads(result.text) == dict(result)
+    assert os.path.isabs(result['unit']['path'])

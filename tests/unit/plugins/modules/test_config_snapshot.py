@@ -1,0 +1,441 @@
+# -*- coding: utf-8 -*-
+
+# Copyright (c) 2026, jada.agent maintainers
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+
+import pytest
+
+from ansible_collections.jada.agent.plugins.modules import config_snapshot
+from ansible_collections.jada.agent.tests.unit.plugins.modules.module_harness import run_module
+
+
+SECRET = 'sk-ant-api03-SECRET-never-print-me'
+
+# Byte-exact originals: unicode, CRLF, no trailing newline.
+SETTINGS = ('{\n  "model": "claude-haiku-4-5",\n  "env": {"ANTHROPIC_API_KEY": "' + SECRET + '"},\n'
+            '  "statusLine": "gr\u00fc\u00df \U0001f600"\n}').encode('utf-8')
+UNIT = b'[Unit]\r\nDescription=Jada agent orchestrator\r\n\r\n[Service]\r\nExecStart=/opt/jada/bin/claude\r\n'
+ENV_DROPIN = b'[Service]\nEnvironment="JADA_GREETING=hello world"'
+
+needs_root = pytest.mark.skipif(os.geteuid() != 0, reason='changing a file owner needs root')
+OWNER = (1001, 1002)
+
+
+def write(path, data, mode=0o644):
+    if not path.parent.is_dir():
+        path.parent.mkdir(parents=True)
+    path.write_bytes(data)
+    os.chmod(str(path), mode)
+    return path
+
+
+def mode_of(path):
+    return stat.S_IMODE(os.stat(str(path)).st_mode)
+
+
+def owner_of(path):
+    status = os.stat(str(path))
+    return status.st_uid, status.st_gid
+
+
+class Host(object):
+    """The configuration a rollout touches, in a temporary directory."""
+
+    def __init__(self, root):
+        self.root = root
+        self.snapshot = root / 'var' / 'lib' / 'jada-agent' / 'snapshot'
+        # ~jada/.claude/settings.json is a link into a dotfiles checkout.
+        self.settings_target = write(root / 'home' / 'jada' / 'dotfiles' / 'claude-settings.json', SETTINGS, 0o600)
+        self.settings_link = root / 'home' / 'jada' / '.claude' / 'settings.json'
+        self.settings_link.parent.mkdir(parents=True)
+        self.settings_link.symlink_to(os.path.join('..', 'dotfiles', 'claude-settings.json'))
+        # Does not exist before the rollout.
+        self.local_settings = root / 'srv' / 'jada' / 'orchestrator' / '.claude' / 'settings.local.json'
+        self.unit = write(root / 'etc' / 'systemd' / 'system' / 'jada-agent.service', UNIT)
+        self.dropins = root / 'etc' / 'systemd' / 'system' / 'jada-agent.service.d'
+        self.env_dropin = write(self.dropins / '10-environment.conf', ENV_DROPIN)
+        self.new_dropin = self.dropins / '50-limits.conf'
+
+    def args(self, state='present', **extra):
+        args = {
+            'path': str(self.snapshot),
+            'state': state,
+            'files': [str(self.settings_link), str(self.local_settings), str(self.unit)],
+            'directories': [str(self.dropins)],
+        }
+        args.update(extra)
+        return args
+
+    def rollout(self):
+        """What a rollout does: edit through the link, add files, edit a drop-in, change the unit."""
+        replacement = self.settings_target.parent / '.claude-settings.json.tmp'
+        write(replacement, b'{"model": "claude-sonnet-4-6"}\n', 0o644)
+        os.rename(str(replacement), str(self.settings_target))
+        write(self.local_settings, b'{"model": "claude-sonnet-4-6"}\n', 0o600)
+        write(self.env_dropin, b'[Service]\nEnvironment="JADA_GREETING=hi"\n')
+        write(self.new_dropin, b'[Service]\nLimitNOFILE=65536\n')
+        write(self.unit, UNIT.replace(b'claude\r\n', b'claude --model claude-sonnet-4-6\r\n'))
+
+    def contents(self):
+        """Every file of the configuration (links resolved) with its bytes and mode."""
+        found = {}
+        for directory in (self.root / 'home', self.root / 'srv', self.root / 'etc'):
+            for base, dummy, names in os.walk(str(directory)):
+                for name in names:
+                    path = os.path.join(base, name)
+                    with open(path, 'rb') as handle:
+                        found[path] = (os.path.islink(path), handle.read(), mode_of(path))
+        return found
+
+
+@pytest.fixture
+def host(tmp_path):
+    return Host(tmp_path)
+
+
+@pytest.fixture
+def run(monkeypatch):
+    def run_snapshot(args, check_mode=False):
+        return run_module(monkeypatch, config_snapshot.main, args, check_mode=check_mode)
+
+    return run_snapshot
+
+
+# --- present ----------------------------------------------------------------------------------------
+
+def test_present_records_every_file(host, run):
+    result = run(host.args())
+
+    assert not result.failed
+    assert result['changed'] is True
+    assert result['restored'] == []
+    assert result['files'] == [
+        {'path': str(host.settings_link), 'real_path': str(host.settings_target), 'existed': True},
+        {'path': str(host.local_settings), 'real_path': str(host.local_settings), 'existed': False},
+        {'path': str(host.unit), 'real_path': str(host.unit), 'existed': True},
+        {'path': str(host.env_dropin), 'real_path': str(host.env_dropin), 'existed': True},
+    ]
+
+
+def test_present_keeps_byte_identical_copies_in_a_private_directory(host, run):
+    run(host.args())
+
+    assert mode_of(host.snapshot) == 0o700
+    manifest = json.loads((host.snapshot / 'manifest.json').read_text())
+    copies = dict((entry['path'], (host.snapshot / entry['copy']).read_bytes())
+                  for entry in manifest['entries'] if entry['existed'])
+    assert copies == {str(host.settings_link): SETTINGS, str(host.unit): UNIT, str(host.env_dropin): ENV_DROPIN}
+    settings_entry = manifest['entries'][0]
+    assert (settings_entry['mode'], settings_entry['uid'], settings_entry['gid']) == (
+        0o600,) + owner_of(host.settings_target)
+
+
+def test_present_never_returns_content(host, run):
+    result = run(host.args())
+
+    assert SECRET not in result.text
+    assert 'gr\u00fc\u00df' not in result.text
+
+
+def test_present_expands_the_home_directory(host, run, monkeypatch):
+    monkeypatch.setenv('HOME', str(host.root / 'home' / 'jada'))
+
+    result = run(host.args(files=['~/.claude/settings.json'], directories=[]))
+
+    assert result['files'] == [{'path': str(host.settings_link), 'real_path': str(host.settings_target), 'existed': True}]
+
+
+def test_present_replaces_an_older_snapshot(host, run):
+    run(host.args())
+    host.rollout()
+
+    run(host.args())
+    restored = run(host.args('restored'))
+
+    # The second snapshot holds the rolled-out state: nothing to put back.
+    assert restored['changed'] is False
+    assert (host.snapshot / 'manifest.json').is_file()
+    # Copies of the settings, settings.local.json (now existing), the unit and both drop-ins.
+    assert sorted(os.listdir(str(host.snapshot))) == ['000', '001', '002', '003', '004', 'manifest.json']
+
+
+def test_present_in_check_mode_writes_nothing(host, run):
+    before = host.contents()
+
+    result = run(host.args(), check_mode=True)
+
+    assert not result.failed
+    assert result['changed'] is True
+    assert [entry['existed'] for entry in result['files']] == [True, False, True, True]
+    assert not host.snapshot.parent.exists()
+    assert host.contents() == before
+
+
+# --- restored ---------------------------------------------------------------------------------------
+
+def test_restore_after_a_rollout_puts_everything_back(host, run):
+    before = host.contents()
+    run(host.args())
+    host.rollout()
+    assert host.contents() != before
+
+    result = run(host.args('restored'))
+
+    assert not result.failed
+    assert result['changed'] is True
+    assert sorted(result['restored']) == sorted([
+        str(host.settings_link), str(host.local_settings), str(host.unit), str(host.env_dropin), str(host.new_dropin)])
+    assert host.contents() == before
+
+
+def test_restore_reports_each_file_and_what_it_did(host, run):
+    run(host.args())
+    host.rollout()
+
+    result = run(host.args('restored'))
+
+    assert result['files'] == [
+        {'path': str(host.settings_link), 'existed': True, 'action': 'written'},
+        {'path': str(host.local_settings), 'existed': False, 'action': 'removed'},
+        {'path': str(host.unit), 'existed': True, 'action': 'written'},
+        {'path': str(host.env_dropin), 'existed': True, 'action': 'written'},
+        {'path': str(host.new_dropin), 'existed': False, 'action': 'removed'},
+    ]
+    assert SECRET not in result.text
+
+
+def test_restore_writes_through_the_symlink(host, run):
+    run(host.args())
+    host.rollout()
+
+    run(host.args('restored'))
+
+    assert host.settings_link.is_symlink()
+    assert os.readlink(str(host.settings_link)) == os.path.join('..', 'dotfiles', 'claude-settings.json')
+    assert host.settings_target.read_bytes() == SETTINGS
+    assert mode_of(host.settings_target) == 0o600
+
+
+@needs_root
+def test_restore_puts_back_mode_and_owner_through_the_symlink(host, run):
+    os.chown(str(host.settings_target), *OWNER)
+    run(host.args())
+    host.rollout()
+    os.chown(str(host.settings_target), 0, 0)
+    os.chmod(str(host.settings_target), 0o644)
+
+    run(host.args('restored'))
+
+    assert host.settings_link.is_symlink()
+    assert host.settings_target.read_bytes() == SETTINGS
+    assert mode_of(host.settings_target) == 0o600
+    assert owner_of(host.settings_target) == OWNER
+
+
+def test_restore_of_a_mode_change_alone(host, run):
+    run(host.args())
+    os.chmod(str(host.unit), 0o600)
+
+    result = run(host.args('restored'))
+
+    assert result['restored'] == [str(host.unit)]
+    assert mode_of(host.unit) == 0o644
+    assert host.unit.read_bytes() == UNIT
+
+
+@needs_root
+def test_restore_recreates_a_deleted_file_with_its_mode_and_owner(host, run):
+    os.chown(str(host.env_dropin), *OWNER)
+    os.chmod(str(host.env_dropin), 0o640)
+    run(host.args())
+    host.env_dropin.unlink()
+
+    result = run(host.args('restored'))
+
+    assert result['restored'] == [str(host.env_dropin)]
+    assert host.env_dropin.read_bytes() == ENV_DROPIN
+    assert mode_of(host.env_dropin) == 0o640
+    assert owner_of(host.env_dropin) == OWNER
+
+
+def test_restore_recreates_a_deleted_directory(host, run):
+    run(host.args())
+    for name in os.listdir(str(host.dropins)):
+        os.unlink(str(host.dropins / name))
+    host.dropins.rmdir()
+
+    run(host.args('restored'))
+
+    assert host.env_dropin.read_bytes() == ENV_DROPIN
+
+
+def test_restore_removes_files_created_by_the_rollout(host, run):
+    run(host.args())
+    host.rollout()
+
+    run(host.args('restored'))
+
+    assert not host.local_settings.exists()
+    assert not host.new_dropin.exists()
+    assert sorted(os.listdir(str(host.dropins))) == ['10-environment.conf']
+
+
+def test_restore_removes_a_link_added_to_a_directory_but_not_its_target(host, run):
+    run(host.args())
+    shared = write(host.root / 'usr' / 'share' / 'jada' / 'limits.conf', b'[Service]\nLimitNOFILE=65536\n')
+    host.new_dropin.symlink_to(shared)
+
+    result = run(host.args('restored'))
+
+    assert result['restored'] == [str(host.new_dropin)]
+    assert not os.path.lexists(str(host.new_dropin))
+    assert shared.read_bytes() == b'[Service]\nLimitNOFILE=65536\n'
+
+
+def test_restore_removes_files_of_a_directory_the_rollout_created(host, run):
+    later = host.root / 'etc' / 'systemd' / 'system' / 'jada-agent.socket.d'
+    run(host.args(directories=[str(host.dropins), str(later)]))
+    write(later / '50-backlog.conf', b'[Socket]\nBacklog=4096\n')
+
+    result = run(host.args('restored', directories=[str(host.dropins), str(later)]))
+
+    assert result['restored'] == [str(later / '50-backlog.conf')]
+    assert os.listdir(str(later)) == []
+
+
+def test_restore_is_idempotent(host, run):
+    run(host.args())
+    host.rollout()
+    run(host.args('restored'))
+    after_first = host.contents()
+
+    second = run(host.args('restored'))
+
+    assert not second.failed
+    assert second['changed'] is False
+    assert second['restored'] == []
+    assert host.contents() == after_first
+
+
+def test_restore_without_changes_changes_nothing(host, run):
+    run(host.args())
+    unit_inode = os.stat(str(host.unit)).st_ino
+
+    result = run(host.args('restored'))
+
+    assert result['changed'] is False
+    assert os.stat(str(host.unit)).st_ino == unit_inode
+
+
+def test_restore_leaves_no_temporary_files(host, run):
+    run(host.args())
+    host.rollout()
+
+    run(host.args('restored'))
+
+    leftovers = [name for directory in (host.dropins, host.unit.parent, host.settings_target.parent)
+                 for name in os.listdir(str(directory)) if name.startswith('.')]
+    assert leftovers == []
+
+
+def test_restore_in_check_mode_reports_without_writing(host, run):
+    run(host.args())
+    host.rollout()
+    rolled_out = host.contents()
+
+    result = run(host.args('restored'), check_mode=True)
+
+    assert not result.failed
+    assert result['changed'] is True
+    assert sorted(result['restored']) == sorted([
+        str(host.settings_link), str(host.local_settings), str(host.unit), str(host.env_dropin), str(host.new_dropin)])
+    assert host.contents() == rolled_out
+
+
+def test_restore_in_check_mode_without_changes(host, run):
+    run(host.args())
+
+    result = run(host.args('restored'), check_mode=True)
+
+    assert result['changed'] is False
+
+
+def test_restore_needs_only_the_snapshot(host, run):
+    run(host.args())
+    host.rollout()
+
+    # The manifest knows the files and directories: state=restored needs no list.
+    result = run({'path': str(host.snapshot), 'state': 'restored'})
+
+    assert result['changed'] is True
+    assert host.settings_target.read_bytes() == SETTINGS
+    assert not host.new_dropin.exists()
+
+
+def test_restore_without_a_snapshot_fails_naming_the_directory(host, run):
+    result = run(host.args('restored'))
+
+    assert result.failed
+    assert result['msg'].startswith('no usable snapshot in %s (' % host.snapshot)
+    assert result['msg'].endswith('); nothing was restored')
+    assert host.unit.read_bytes() == UNIT
+
+
+def test_restore_with_a_damaged_manifest_fails(host, run):
+    run(host.args())
+    (host.snapshot / 'manifest.json').write_text('{"entries": [')
+
+    result = run(host.args('restored'))
+
+    assert result.failed
+    assert result['msg'].startswith('no usable snapshot in %s (' % host.snapshot)
+
+
+def test_restore_with_a_lost_copy_fails_naming_the_file(host, run):
+    run(host.args())
+    host.rollout()
+    (host.snapshot / '002').unlink()
+
+    result = run(host.args('restored'))
+
+    assert result.failed
+    assert result['msg'].startswith('restoring %s from the snapshot in %s failed: ' % (host.unit, host.snapshot))
+    # Only what was really put back before the failure.
+    assert result['restored'] == [str(host.settings_link), str(host.local_settings)]
+    assert host.settings_target.read_bytes() == SETTINGS
+    assert not host.local_settings.exists()
+
+
+# --- absent -----------------------------------------------------------------------------------------
+
+def test_absent_removes_the_snapshot(host, run):
+    run(host.args())
+
+    result = run(host.args('absent'))
+
+    assert result['changed'] is True
+    assert not host.snapshot.exists()
+    assert host.unit.read_bytes() == UNIT
+
+
+def test_absent_without_a_snapshot_is_a_no_op(host, run):
+    result = run(host.args('absent'))
+
+    assert not result.failed
+    assert result['changed'] is False
+
+
+def test_absent_in_check_mode_keeps_the_snapshot(host, run):
+    run(host.args())
+
+    result = run(host.args('absent'), check_mode=True)
+
+    assert result['changed'] is True
+    assert (host.snapshot / 'manifest.json').is_file()
