@@ -662,10 +662,9 @@ def test_unreachable_endpoint_fails_cleanly(monkeypatch):
 def test_overlapping_sources_give_one_row_each(monkeypatch, aws, tree):
     root, paths = tree
     aws.seed()
-    sources = file_sources(root)
-    result = run(monkeypatch, aws.args(json_files=sources + [dict(glob=root + '/lambda/*/config.json',
-                                                                 query='agent.model')],
-                                       ssm_paths=[dict(path='/jada/'), dict(path='/jada/agents/')], fix=True))
+    json_files = file_sources(root) + [dict(glob=root + '/lambda/*/config.json', query='agent.model')]
+    ssm_paths = [dict(path='/jada/'), dict(path='/jada/agents/')]
+    result = run(monkeypatch, aws.args(json_files=json_files, ssm_paths=ssm_paths, fix=True))
     assert result['summary']['sources'] == 5 + 6
     sources = [(row['source_type'], row['source']) for row in result['rows']]
     assert len(sources) == len(set(sources))
