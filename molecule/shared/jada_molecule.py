@@ -6,7 +6,10 @@ inventory) and compare hosts before and after, to prove what changed and what wa
 
 import json
 import os
+import socket
 import subprocess
+import time
+import urllib.request
 
 PROJECT = os.environ['MOLECULE_PROJECT_DIRECTORY']
 SETTINGS_FILES = ('/home/jada/.claude/settings.json', '/srv/jada/orchestrator/.claude/settings.json')
@@ -57,3 +60,22 @@ def drift_model(host, path, model):
     host.check_output(
         'python3 -c "import json, sys; data = json.load(open(sys.argv[1])); data[\'model\'] = sys.argv[2]; '
         'open(sys.argv[1], \'w\').write(json.dumps(data, indent=2) + \'\\n\')" %s %s' % (path, model))
+
+
+def start_moto_server():
+    """A moto_server on a free loopback port, for SSM and Lambda; returns (process, url). Stop it with terminate()."""
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        port = sock.getsockname()[1]
+    url = 'http://127.0.0.1:%d' % port
+    process = subprocess.Popen(['moto_server', '-H', '127.0.0.1', '-p', str(port)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(url + '/moto-api/', timeout=2).read()
+            return process, url
+        except OSError:
+            time.sleep(0.2)
+    process.kill()
+    raise AssertionError('moto_server did not start on %s' % url)

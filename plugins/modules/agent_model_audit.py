@@ -847,8 +847,9 @@ def main():
         check_boto3=False,
     )
     params = module.params
+    # An empty include_rows still counts: the hosts were audited and had no agent files.
     if not (params['json_files'] or params['ssm_paths'] or params['lambda_functions'] is not None
-            or params['include_rows']):
+            or params['include_rows'] is not None):
         module.fail_json(msg='Nothing to audit: give json_files, ssm_paths, lambda_functions or include_rows')
     if params['fix_lambda'] and not params['fix']:
         module.fail_json(msg='fix_lambda=true only takes effect with fix=true; set both to correct Lambda functions')

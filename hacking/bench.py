@@ -1,0 +1,241 @@
+"""Benchmark of converged runs against local demo orchestrators (podman systemd containers).
+
+Usage (after hacking/setup.sh, inside hacking/env.sh's environment; `make bench` does both):
+    python hacking/bench.py [--repeat 3] [--sizes 1,4,8] [--keep]
+
+Measures side by side, in one run, against the same hosts:
+  - `ansible <hosts> -m ansible.builtin.ping` (the yardstick),
+  - a converged `upgrade-model.yml` (target: at most 3x ping; zero changed, zero restarts),
+  - `drift-remediation.yml` in report mode (target: at most 2x ping),
+  - how the converged run grows from 1 to 8 hosts (target: at most +30%),
+  - the restart window of a real change: from the restart until verified healthy (target: settle + 2 s),
+  - module executions per host for each playbook, counted from the JSON callback.
+Prints a Markdown table for README.md. Timing asserts never go into the test suite; this is the place.
+"""
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from datetime import datetime, timezone
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+WORK = os.path.join(ROOT, '.work', 'bench')
+IMAGE = os.environ.get('JADA_TEST_IMAGE', 'localhost/jada-agent-systemd:bookworm')
+SETTLE_SECONDS = 2
+# Tasks that never reach a managed host: they run in the controller process or on the controller.
+CONTROLLER_ACTIONS = {
+    'debug', 'set_fact', 'assert', 'fail', 'meta', 'include_tasks', 'import_tasks', 'include_role', 'import_role',
+    'validate_argument_spec', 'write_report', 'lightsail_instance_info', 'ec2_instance_info',
+}
+
+
+def run(command, env=None, check=True):
+    result = subprocess.run(command, cwd=ROOT, env=dict(os.environ, **(env or {})), capture_output=True, text=True,
+                            check=False)
+    if check and result.returncode != 0:
+        sys.exit('%s failed (%d):\n%s\n%s' % (' '.join(command), result.returncode, result.stdout[-3000:],
+                                            result.stderr[-3000:]))
+    return result
+
+
+def timed(command, env=None):
+    started = time.monotonic()
+    result = run(command, env)
+    return time.monotonic() - started, result
+
+
+def container(index):
+    return 'jada-bench-%d' % index
+
+
+def start_containers(count):
+    for index in range(1, count + 1):
+        name = container(index)
+        state = run(['podman', 'container', 'inspect', '--format', '{{.State.Running}}', name], check=False)
+        if state.stdout.strip() != 'true':
+            run(['podman', 'rm', '-f', name], check=False)
+            run(['podman', 'run', '-d', '--name', name, '--hostname', name, IMAGE])
+    for index in range(1, count + 1):
+        for _ in range(50):
+            if run(['podman', 'exec', container(index), 'systemctl', 'is-system-running', '--wait'],
+                   check=False).returncode in (0, 1):
+                break
+            time.sleep(0.2)
+
+
+def write_inventory(count, endpoint_url):
+    hosts = dict((container(index), {'ansible_host': container(index),
+                                     'jada_agent_lightsail_instance': container(index)})
+                 for index in range(1, count + 1))
+    inventory = {'jada_orchestrators': {'hosts': hosts, 'vars': {
+        'ansible_connection': 'containers.podman.podman',
+        'ansible_python_interpreter': '/usr/bin/python3',
+        'jada_agent_nofile': 16384,
+        'jada_agent_settle_seconds': SETTLE_SECONDS,
+        'jada_agent_platform': 'lightsail',
+        'jada_agent_aws_region': 'us-east-1',
+        'jada_agent_aws_endpoint_url': endpoint_url,
+        'jada_agent_aws_access_key': 'AKIABENCHBENCHBENCH0',
+        'jada_agent_aws_secret_key': 'bench-endpoint-secret',
+        'jada_agent_serial': '100%',
+    }}}
+    path = os.path.join(WORK, 'inventory.json')
+    with open(path, 'w') as handle:
+        json.dump(inventory, handle)
+    return path
+
+
+def start_endpoint(count):
+    scenario = {'region': 'us-east-1', 'instances': dict(
+        (container(index), {'states': ['running'], 'public_ip': '203.0.113.%d' % (20 + index)})
+        for index in range(1, count + 1))}
+    scenario_path = os.path.join(WORK, 'lightsail-scenario.json')
+    port_path = os.path.join(WORK, 'lightsail.port')
+    with open(scenario_path, 'w') as handle:
+        json.dump(scenario, handle)
+    if os.path.exists(port_path):
+        os.unlink(port_path)
+    process = subprocess.Popen([sys.executable, os.path.join(ROOT, 'tests', 'lightsail_endpoint', 'server.py'),
+                                '--port', '0', '--quiet', '--scenario', scenario_path, '--port-file', port_path],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(100):
+        if os.path.exists(port_path) and open(port_path).read().strip():
+            return process, 'http://127.0.0.1:%s' % open(port_path).read().strip()
+        time.sleep(0.1)
+    sys.exit('the local Lightsail endpoint did not start')
+
+
+def json_run(playbook, inventory, limit, *extra):
+    command = ['ansible-playbook', '-i', inventory, '-l', limit, playbook] + list(extra)
+    seconds, result = timed(command, env={'ANSIBLE_STDOUT_CALLBACK': 'ansible.posix.json'})
+    return seconds, json.loads(result.stdout)
+
+
+def executions(report):
+    """Remote module executions per host: non-skipped results of tasks that run a module on the host."""
+    counts = {}
+    for play in report['plays']:
+        for task in play['tasks']:
+            for host, result in task['hosts'].items():
+                action = result.get('action', '').rsplit('.', 1)[-1]
+                if host == 'localhost' or action in CONTROLLER_ACTIONS or result.get('skipped'):
+                    continue
+                items = result.get('results')
+                counts[host] = counts.get(host, 0) + (
+                    len([item for item in items if not item.get('skipped')]) if items else 1)
+    return counts
+
+
+def changed(report):
+    return sum(stats.get('changed', 0) for host, stats in report['stats'].items() if host != 'localhost')
+
+
+def service_runs(count):
+    return [run(['podman', 'exec', container(index), 'systemctl', 'show', '-p',
+                 'NRestarts,ActiveEnterTimestamp,MainPID', 'jada-agent']).stdout for index in range(1, count + 1)]
+
+
+def restart_window(report):
+    started = ended = None
+    for play in report['plays']:
+        for task in play['tasks']:
+            name = task['task']['name']
+            if name.endswith('Restart the agent service'):
+                started = task['task']['duration']['start']
+            if name.endswith('Verify the agent service after its restart'):
+                ended = task['task']['duration']['end']
+    if not (started and ended):
+        return None
+    parse = lambda text: datetime.fromisoformat(text.replace('Z', '+00:00'))  # noqa: E731
+    return (parse(ended) - parse(started)).total_seconds()
+
+
+def median(values):
+    return statistics.median(values)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--repeat', type=int, default=3)
+    parser.add_argument('--sizes', default='1,4,8')
+    parser.add_argument('--keep', action='store_true', help='keep the containers afterwards')
+    options = parser.parse_args()
+    sizes = [int(size) for size in options.sizes.split(',')]
+    largest = max(sizes)
+    os.makedirs(WORK, exist_ok=True)
+
+    start_containers(largest)
+    endpoint, url = start_endpoint(largest)
+    try:
+        inventory = write_inventory(largest, url)
+        everyone = 'jada_orchestrators'
+        run(['ansible-playbook', '-i', inventory, os.path.join('demo', 'provision.yml')])
+        # A real change on one host first: its restart window, then everyone converged.
+        _, change = json_run('upgrade-model.yml', inventory, container(1), '-e', 'jada_agent_model=claude-sonnet-4-5')
+        window = restart_window(change)
+        run(['ansible-playbook', '-i', inventory, 'upgrade-model.yml'])
+
+        rows = []
+        for size in sizes:
+            limit = ','.join(container(index) for index in range(1, size + 1))
+            runs_before = service_runs(size)
+            ping = [timed(['ansible', '-i', inventory, limit, '-m', 'ansible.builtin.ping'])[0]
+                    for _ in range(options.repeat)]
+            upgrade = [json_run('upgrade-model.yml', inventory, limit) for _ in range(options.repeat)]
+            drift = [json_run(os.path.join('playbooks', 'drift-remediation.yml'), inventory, limit,
+                              '-e', 'jada_agent_drift_report_dir=%s' % os.path.join(WORK, 'drift'))
+                     for _ in range(options.repeat)]
+            restarted = service_runs(size) != runs_before
+            rows.append({
+                'hosts': size,
+                'ping': median(ping),
+                'upgrade': median(seconds for seconds, _ in upgrade),
+                'drift': median(seconds for seconds, _ in drift),
+                'upgrade_changed': sum(changed(report) for _, report in upgrade),
+                'drift_changed': sum(changed(report) for _, report in drift),
+                'restarts': 'yes' if restarted else 'none',
+                'upgrade_executions': max(executions(upgrade[0][1]).values()),
+                'drift_executions': max(executions(drift[0][1]).values()),
+            })
+    finally:
+        endpoint.terminate()
+        if not options.keep:
+            for index in range(1, largest + 1):
+                run(['podman', 'rm', '-f', container(index)], check=False)
+
+    print('\n## Benchmark: %s, %d cores, %s UTC' % (platform.node(), os.cpu_count(),
+                                                    datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M')))
+    print('median of %d runs; podman containers on this machine; times in seconds\n' % options.repeat)
+    print('| hosts | ping | converged upgrade | x ping | drift report | x ping | changed | restarts '
+          '| module executions per host (upgrade / drift) |')
+    print('|---|---|---|---|---|---|---|---|---|')
+    for row in rows:
+        print('| %d | %.2f | %.2f | %.1fx | %.2f | %.1fx | %d | %s | %d / %d |' % (
+            row['hosts'], row['ping'], row['upgrade'], row['upgrade'] / row['ping'], row['drift'],
+            row['drift'] / row['ping'], row['upgrade_changed'] + row['drift_changed'], row['restarts'],
+            row['upgrade_executions'], row['drift_executions']))
+    first, last = rows[0], rows[-1]
+    growth = (last['upgrade'] / first['upgrade'] - 1) * 100
+    print('\nconverged upgrade from %d to %d hosts: %+.0f%% (target: at most +30%%)' % (first['hosts'], last['hosts'], growth))
+    if window is not None:
+        print('restart window of a real change (restart until verified healthy): %.2f s with a %d s settle window '
+              '(target: at most %d s)' % (window, SETTLE_SECONDS, SETTLE_SECONDS + 2))
+    verdicts = [
+        ('converged upgrade <= 3x ping', all(row['upgrade'] <= 3 * row['ping'] for row in rows)),
+        ('drift report <= 2x ping', all(row['drift'] <= 2 * row['ping'] for row in rows)),
+        ('1 -> %d hosts <= +30%%' % last['hosts'], growth <= 30),
+        ('restart window <= settle + 2 s', window is not None and window <= SETTLE_SECONDS + 2),
+        ('converged runs: zero changed, zero restarts',
+         all(row['upgrade_changed'] + row['drift_changed'] == 0 and row['restarts'] == 'none' for row in rows)),
+    ]
+    for name, ok in verdicts:
+        print('%-48s %s' % (name, 'met' if ok else 'MISSED'))
+
+
+if __name__ == '__main__':
+    main()
