@@ -38,8 +38,8 @@ def run(command, env=None, check=True):
     result = subprocess.run(command, cwd=ROOT, env=dict(os.environ, **(env or {})), capture_output=True, text=True,
                             check=False)
     if check and result.returncode != 0:
-        sys.exit('%s failed (%d):\n%s\n%s' % (' '.join(command), result.returncode, result.stdout[-3000:],
-                                            result.stderr[-3000:]))
+        sys.exit('%s failed (%d):\n%s\n%s' % (
+            ' '.join(command), result.returncode, result.stdout[-3000:], result.stderr[-3000:]))
     return result
 
 
@@ -61,7 +61,7 @@ def start_containers(count):
             run(['podman', 'rm', '-f', name], check=False)
             run(['podman', 'run', '-d', '--name', name, '--hostname', name, IMAGE])
     for index in range(1, count + 1):
-        for _ in range(50):
+        for attempt in range(50):  # pylint: disable=unused-variable
             if run(['podman', 'exec', container(index), 'systemctl', 'is-system-running', '--wait'],
                    check=False).returncode in (0, 1):
                 break
@@ -103,7 +103,7 @@ def start_endpoint(count):
     process = subprocess.Popen([sys.executable, os.path.join(ROOT, 'tests', 'lightsail_endpoint', 'server.py'),
                                 '--port', '0', '--quiet', '--scenario', scenario_path, '--port-file', port_path],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for _ in range(100):
+    for attempt in range(100):  # pylint: disable=unused-variable
         if os.path.exists(port_path) and open(port_path).read().strip():
             return process, 'http://127.0.0.1:%s' % open(port_path).read().strip()
         time.sleep(0.1)
@@ -151,8 +151,11 @@ def restart_window(report):
                 ended = task['task']['duration']['end']
     if not (started and ended):
         return None
-    parse = lambda text: datetime.fromisoformat(text.replace('Z', '+00:00'))  # noqa: E731
-    return (parse(ended) - parse(started)).total_seconds()
+    return (parse_time(ended) - parse_time(started)).total_seconds()
+
+
+def parse_time(text):
+    return datetime.fromisoformat(text.replace('Z', '+00:00'))
 
 
 def median(values):
@@ -176,7 +179,7 @@ def main():
         everyone = 'jada_orchestrators'
         run(['ansible-playbook', '-i', inventory, os.path.join('demo', 'provision.yml')])
         # A real change on one host first: its restart window, then everyone converged.
-        _, change = json_run('upgrade-model.yml', inventory, container(1), '-e', 'jada_agent_model=claude-sonnet-4-5')
+        change = json_run('upgrade-model.yml', inventory, container(1), '-e', 'jada_agent_model=claude-sonnet-4-5')[1]
         window = restart_window(change)
         run(['ansible-playbook', '-i', inventory, 'upgrade-model.yml'])
 
@@ -185,19 +188,19 @@ def main():
             limit = ','.join(container(index) for index in range(1, size + 1))
             runs_before = service_runs(size)
             ping = [timed(['ansible', '-i', inventory, limit, '-m', 'ansible.builtin.ping'])[0]
-                    for _ in range(options.repeat)]
-            upgrade = [json_run('upgrade-model.yml', inventory, limit) for _ in range(options.repeat)]
+                    for attempt in range(options.repeat)]
+            upgrade = [json_run('upgrade-model.yml', inventory, limit) for attempt in range(options.repeat)]
             drift = [json_run(os.path.join('playbooks', 'drift-remediation.yml'), inventory, limit,
                               '-e', 'jada_agent_drift_report_dir=%s' % os.path.join(WORK, 'drift'))
-                     for _ in range(options.repeat)]
+                     for attempt in range(options.repeat)]
             restarted = service_runs(size) != runs_before
             rows.append({
                 'hosts': size,
                 'ping': median(ping),
-                'upgrade': median(seconds for seconds, _ in upgrade),
-                'drift': median(seconds for seconds, _ in drift),
-                'upgrade_changed': sum(changed(report) for _, report in upgrade),
-                'drift_changed': sum(changed(report) for _, report in drift),
+                'upgrade': median(seconds for seconds, report in upgrade),
+                'drift': median(seconds for seconds, report in drift),
+                'upgrade_changed': sum(changed(report) for seconds, report in upgrade),
+                'drift_changed': sum(changed(report) for seconds, report in drift),
                 'restarts': 'yes' if restarted else 'none',
                 'upgrade_executions': max(executions(upgrade[0][1]).values()),
                 'drift_executions': max(executions(drift[0][1]).values()),

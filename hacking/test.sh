@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole test suite, as README.md and .ci/run call it: set up, then every stage, each timed.
-# Usage: hacking/test.sh [STAGE...]   (default: all; stages: sanity units lint molecule demo build)
+# Usage: hacking/test.sh [STAGE...]   (default: all; stages: sanity units lint molecule demo build ecosystem)
 # A failed stage does not stop the others; the exit status is non-zero when any stage failed.
 set -uo pipefail
 
@@ -60,19 +60,48 @@ molecule_scenario() {
 }
 
 build() {
-    local tarball output="$JADA_WORK/build" install="$JADA_WORK/build/installed" module
-    rm -rf "$output" && mkdir -p "$output"
+    # Release hygiene: changelog, version, tarball contents, and the installed tarball working on its own.
+    local tarball output="$JADA_WORK/build" installed="$JADA_WORK/build/installed" module playbook version site
+    rm -rf "$output" && mkdir -p "$installed/ansible_collections"
+    antsibull-changelog lint || return 1
+    version=$(python -c 'import yaml; print(yaml.safe_load(open("galaxy.yml"))["version"])')
+    python - "$version" <<'PYTHON' || return 1
+import sys, yaml
+releases = yaml.safe_load(open('changelogs/changelog.yaml')).get('releases') or {}
+if sys.argv[1] not in releases:
+    sys.exit('changelogs/changelog.yaml releases %s, but galaxy.yml says %s' % (sorted(releases), sys.argv[1]))
+if ('v%s' % sys.argv[1]) not in open('CHANGELOG.rst').read():
+    sys.exit('CHANGELOG.rst has no section for v%s; run antsibull-changelog generate' % sys.argv[1])
+print('changelog releases %s, as galaxy.yml says' % sys.argv[1])
+PYTHON
+    python hacking/role_readmes.py --check || return 1
     ansible-galaxy collection build --force --output-path "$output" . || return 1
-    tarball=$(ls "$output"/jada-agent-*.tar.gz)
-    if tar -tzf "$tarball" | grep -E '^(\.venv|\.work|\.ci|collections|hacking|images|tests/output)/|__pycache__|\.pyc$'; then
+    tarball="$output/jada-agent-$version.tar.gz"
+    if tar -tzf "$tarball" | grep -E '^(\.venv|\.work|\.ci|collections|hacking|images|ee-build|tests/output)/|__pycache__|\.pyc$'; then
         echo "the collection tarball holds files that must not ship (listed above)"
         return 1
     fi
-    for module in plugins/modules/*.py; do
-        module=$(basename "$module" .py)
-        ansible-doc "jada.agent.$module" >/dev/null || { echo "ansible-doc cannot render jada.agent.$module"; return 1; }
-        echo "ansible-doc renders jada.agent.$module"
-    done
+    # The dependencies come from the bundle (Galaxy is unreachable); the tarball installs offline next to them.
+    site=$(python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+    mkdir -p "$installed/ansible_collections/amazon" "$installed/ansible_collections/ansible"
+    cp -r "$site/ansible_collections/amazon/aws" "$installed/ansible_collections/amazon/"
+    cp -r "$site/ansible_collections/ansible/posix" "$installed/ansible_collections/ansible/"
+    ansible-galaxy collection install --offline -p "$installed" "$tarball" || return 1
+    (
+        cd "$installed" || exit 1
+        export ANSIBLE_COLLECTIONS_PATH="$installed" ANSIBLE_CONFIG=/dev/null ANSIBLE_COLLECTIONS_SCAN_SYS_PATH=false
+        for module in "$installed"/ansible_collections/jada/agent/plugins/modules/*.py; do
+            module=$(basename "$module" .py)
+            ansible-doc "jada.agent.$module" >/dev/null || { echo "ansible-doc cannot render jada.agent.$module"; exit 1; }
+        done
+        echo "ansible-doc renders every module of the installed collection"
+        for playbook in "$installed"/ansible_collections/jada/agent/playbooks/*.yml; do
+            playbook=$(basename "$playbook" .yml)
+            ansible-playbook -i localhost, --syntax-check "jada.agent.$playbook" >/dev/null \
+                || { echo "jada.agent.$playbook does not pass --syntax-check"; exit 1; }
+        done
+        echo "every playbook of the installed collection passes --syntax-check"
+    )
 }
 
 demo() {
@@ -91,9 +120,47 @@ demo() {
     bash hacking/demo.sh destroy
 }
 
+ecosystem() {
+    # Beyond one controller: the execution environment ansible-builder makes, and ansible-runner (how AWX runs
+    # playbooks) against the demo orchestrator.
+    local ee="$JADA_WORK/ee" version site status
+    version=$(python -c 'import yaml; print(yaml.safe_load(open("galaxy.yml"))["version"])')
+    grep -q "jada-agent-$version.tar.gz" execution-environment.yml \
+        || { echo "execution-environment.yml does not name jada-agent-$version.tar.gz (galaxy.yml's version)"; return 1; }
+    rm -rf "$ee" ee-build && mkdir -p "$ee/collections/ansible_collections/amazon" "$ee/collections/ansible_collections/ansible"
+    ansible-galaxy collection build --force --output-path ee-build . >/dev/null || return 1
+    site=$(python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+    cp -r "$site/ansible_collections/amazon/aws" "$ee/collections/ansible_collections/amazon/"
+    cp -r "$site/ansible_collections/ansible/posix" "$ee/collections/ansible_collections/ansible/"
+    ansible-galaxy collection install --offline -p "$ee/collections" "ee-build/jada-agent-$version.tar.gz" >/dev/null || return 1
+    # What ansible-builder collects from every collection's meta/execution-environment.yml.
+    ansible-builder introspect --sanitize "$ee/collections" > "$ee/introspect.txt" || return 1
+    for wanted in 'boto3.*jada.agent' 'jmespath.*jada.agent' 'openssh-client.*jada.agent' 'util-linux.*jada.agent'; do
+        grep -Eq "$wanted" "$ee/introspect.txt" || { cat "$ee/introspect.txt"; echo "introspection lacks $wanted"; return 1; }
+    done
+    echo "ansible-builder introspect finds jada.agent's Python and system requirements"
+    ansible-builder create -f execution-environment.yml --context "$ee/context" >/dev/null || return 1
+    grep -q 'ansible-galaxy' "$ee/context/Containerfile" || { echo "the Containerfile installs no collections"; return 1; }
+    grep -q "collections/jada-agent-$version.tar.gz" "$ee/context/_build/requirements.yml" \
+        && grep -q 'amazon.aws' "$ee/context/_build/requirements.yml" \
+        && [ -f "$ee/context/_build/collections/jada-agent-$version.tar.gz" ] \
+        || { echo "the EE build context lacks the collection or its dependencies"; return 1; }
+    echo "ansible-builder create: Containerfile and _build/ hold jada.agent $version and its dependencies"
+
+    bash hacking/demo.sh create >/dev/null || return 1
+    rm -rf "$JADA_WORK/runner" && mkdir -p "$JADA_WORK/runner"
+    ansible-runner run "$JADA_WORK/runner" --project-dir "$JADA_ROOT" --inventory "$JADA_ROOT/inventories/demo/hosts.yml" \
+        -p upgrade-model.yml --cmdline '--check' > "$JADA_WORK/runner/stdout.txt" 2>&1
+    status=$(cat "$JADA_WORK"/runner/artifacts/*/status 2>/dev/null)
+    bash hacking/demo.sh destroy
+    grep -E '^jada-agent +:' "$JADA_WORK/runner/stdout.txt"
+    [ "$status" = successful ] || { tail -30 "$JADA_WORK/runner/stdout.txt"; echo "ansible-runner: $status"; return 1; }
+    echo "ansible-runner ran upgrade-model.yml --check against the demo orchestrator: $status"
+}
+
 want() { [ $# -eq 0 ] || [[ " $* " == *" $stage_name "* ]]; }
 
-for stage_name in sanity units lint molecule demo build; do
+for stage_name in sanity units lint molecule demo build ecosystem; do
     want "$@" || continue
     case $stage_name in
         sanity) stage sanity sanity ;;
@@ -102,6 +169,7 @@ for stage_name in sanity units lint molecule demo build; do
         molecule) for scenario in "${molecule_scenarios[@]}"; do stage "molecule-$scenario" molecule_scenario "$scenario"; done ;;
         demo) stage demo demo ;;
         build) stage build build ;;
+        ecosystem) stage ecosystem ecosystem ;;
     esac
 done
 
