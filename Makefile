@@ -1,4 +1,5 @@
 # The two commands of README.md: `make demo` and `make test`. Both set up everything they need first.
+SHELL := /bin/bash
 .PHONY: setup demo demo-destroy test bench
 
 setup:
@@ -15,3 +16,6 @@ demo-destroy:
 
 test:
 	bash hacking/test.sh
+
+bench: setup
+	. hacking/env.sh && python hacking/bench.py

@@ -3,6 +3,8 @@
 # Usage: hacking/test.sh [STAGE...]   (default: all; stages: sanity units lint molecule demo build ecosystem)
 # A failed stage does not stop the others; the exit status is non-zero when any stage failed.
 set -uo pipefail
+# Plain output: CI logs are read as text.
+export NO_COLOR=1 PY_COLORS=0 ANSIBLE_FORCE_COLOR=0
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 bash "$root/hacking/setup.sh" || { echo "setup failed"; exit 1; }
@@ -86,7 +88,8 @@ PYTHON
     mkdir -p "$installed/ansible_collections/amazon" "$installed/ansible_collections/ansible"
     cp -r "$site/ansible_collections/amazon/aws" "$installed/ansible_collections/amazon/"
     cp -r "$site/ansible_collections/ansible/posix" "$installed/ansible_collections/ansible/"
-    ansible-galaxy collection install --offline -p "$installed" "$tarball" || return 1
+    ANSIBLE_COLLECTIONS_PATH="$installed" ansible-galaxy collection install --offline --force -p "$installed" "$tarball" \
+        || return 1
     (
         cd "$installed" || exit 1
         export ANSIBLE_COLLECTIONS_PATH="$installed" ANSIBLE_CONFIG=/dev/null ANSIBLE_COLLECTIONS_SCAN_SYS_PATH=false
@@ -132,7 +135,8 @@ ecosystem() {
     site=$(python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
     cp -r "$site/ansible_collections/amazon/aws" "$ee/collections/ansible_collections/amazon/"
     cp -r "$site/ansible_collections/ansible/posix" "$ee/collections/ansible_collections/ansible/"
-    ansible-galaxy collection install --offline -p "$ee/collections" "ee-build/jada-agent-$version.tar.gz" >/dev/null || return 1
+    ANSIBLE_COLLECTIONS_PATH="$ee/collections" ansible-galaxy collection install --offline --force -p "$ee/collections" \
+        "ee-build/jada-agent-$version.tar.gz" >/dev/null || return 1
     # What ansible-builder collects from every collection's meta/execution-environment.yml.
     ansible-builder introspect --sanitize "$ee/collections" > "$ee/introspect.txt" || return 1
     for wanted in 'boto3.*jada.agent' 'jmespath.*jada.agent' 'openssh-client.*jada.agent' 'util-linux.*jada.agent'; do
@@ -148,9 +152,12 @@ ecosystem() {
     echo "ansible-builder create: Containerfile and _build/ hold jada.agent $version and its dependencies"
 
     bash hacking/demo.sh create >/dev/null || return 1
+    python hacking/run_examples.py inventories/demo/hosts.yml > "$JADA_WORK/examples.log" 2>&1 \
+        || { tail -40 "$JADA_WORK/examples.log"; bash hacking/demo.sh destroy; return 1; }
+    tail -1 "$JADA_WORK/examples.log"
     rm -rf "$JADA_WORK/runner" && mkdir -p "$JADA_WORK/runner"
     ansible-runner run "$JADA_WORK/runner" --project-dir "$JADA_ROOT" --inventory "$JADA_ROOT/inventories/demo/hosts.yml" \
-        -p upgrade-model.yml --cmdline '--check' > "$JADA_WORK/runner/stdout.txt" 2>&1
+        -p upgrade-model.yml --cmdline=--check > "$JADA_WORK/runner/stdout.txt" 2>&1
     status=$(cat "$JADA_WORK"/runner/artifacts/*/status 2>/dev/null)
     bash hacking/demo.sh destroy
     grep -E '^jada-agent +:' "$JADA_WORK/runner/stdout.txt"

@@ -32,3 +32,15 @@ def test_check_mode_reports_drift_and_changes_nothing(host):
     assert SECRET not in run.stdout + run.stderr
     assert jada_molecule.state(host) == before
     assert jada_molecule.model(host, REPOSITORY_SETTINGS) == 'claude-haiku-4-5'
+
+
+def test_status_shows_the_fleet_table_without_changing_anything(host):
+    before = jada_molecule.state(host)
+    run = jada_molecule.run_playbook('playbooks/status.yml', '--check')
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert jada_molecule.recap(run.stdout, HOST)['changed'] == 0
+    row = [line for line in run.stdout.splitlines() if line.strip().startswith(HOST)][0].split()
+    assert 'active/running' in row and '16384' in row
+    assert 'claude-sonnet-4-6' in row or 'claude-haiku-4-5' in row
+    assert SECRET not in run.stdout
+    assert jada_molecule.state(host) == before

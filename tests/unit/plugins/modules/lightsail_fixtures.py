@@ -15,8 +15,6 @@ import time
 import botocore.endpoint
 import pytest
 
-from ansible.module_utils.common import warnings as ansible_warnings
-from ansible.module_utils.testing import patch_module_args
 from ansible_collections.amazon.aws.plugins.module_utils import cloud as aws_cloud
 from ansible_collections.jada.agent.tests.lightsail_endpoint.server import LightsailEndpoint
 
@@ -56,44 +54,6 @@ def skip_retry_sleeps(monkeypatch):
     monkeypatch.setattr(botocore.endpoint, 'time', recorder)
     monkeypatch.setattr(aws_cloud, 'time', recorder)
     return recorder
-
-
-class ModuleResult(dict):
-    """A module's parsed JSON result plus its raw stdout."""
-
-    def __init__(self, raw):
-        super().__init__(json.loads(raw))
-        self.raw = raw
-
-    @property
-    def failed(self):
-        return bool(self.get('failed'))
-
-    @property
-    def warnings(self):
-        return [item if isinstance(item, str) else item['event']['msg'] for item in self.get('warnings', [])]
-
-
-def _clear_warnings():
-    for name in ('_global_warnings', '_global_deprecations'):
-        store = getattr(ansible_warnings, name, None)
-        if store is not None:
-            store.clear()
-
-
-def run_module(main, args, capsys, check_mode=False):
-    """Run a module's ``main()`` in-process with ``args``, as Ansible would; return its ModuleResult."""
-    args = dict(args)
-    if check_mode:
-        args['_ansible_check_mode'] = True
-    _clear_warnings()
-    capsys.readouterr()
-    with patch_module_args(args):
-        with pytest.raises(SystemExit):
-            main()
-    raw = capsys.readouterr().out
-    _clear_warnings()
-    return ModuleResult(raw)
 
 
 class EndpointFactory:

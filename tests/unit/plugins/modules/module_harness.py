@@ -6,9 +6,9 @@
 
 """Run a module's main() in-process and stand in for what a test host cannot provide.
 
-* ``run_module`` feeds the arguments with ansible-core's ``patch_module_args`` and turns
-  ``exit_json``/``fail_json`` into exceptions that carry the result, which it returns as the
-  controller would see it (a JSON round trip).
+* ``run_module`` feeds the arguments with ansible-core's ``patch_module_args``, lets the real
+  ``exit_json``/``fail_json`` print, and returns the result the controller would read; every module
+  test uses it.
 * ``FakeCommands`` replaces ``AnsibleModule.run_command`` for ``systemctl`` and ``journalctl``.
 * ``FakeProc`` is a procfs tree in a temporary directory for ``agent_host.PROC``.
 * Realistic host output: ``systemctl show`` of systemd 252, ``/proc/<pid>/limits`` of Linux,
@@ -20,44 +20,29 @@ from __future__ import annotations
 import json
 import os
 
+import pytest
 from ansible.module_utils import basic
 from ansible.module_utils.common import warnings as ansible_warnings
 from ansible.module_utils.testing import patch_module_args
 
 
-class ExitJson(Exception):
-    """Raised instead of AnsibleModule.exit_json; carries its keyword arguments."""
-
-    def __init__(self, result):
-        super(ExitJson, self).__init__('exit_json')
-        self.result = result
-
-
-class FailJson(Exception):
-    """Raised instead of AnsibleModule.fail_json; carries msg and its keyword arguments."""
-
-    def __init__(self, result):
-        super(FailJson, self).__init__(result.get('msg'))
-        self.result = result
-
-
 class ModuleResult(dict):
-    """What the module returned, as JSON would carry it, plus ``failed`` and the serialised ``text``."""
+    """The module's result as the controller reads it (its stdout JSON), plus ``raw``, ``failed``, ``exit_code``."""
 
-    def __init__(self, result, failed):
-        self.text = json.dumps(result, sort_keys=True)
-        super(ModuleResult, self).__init__(json.loads(self.text))
-        self.failed = failed
+    def __init__(self, raw, exit_code):
+        super(ModuleResult, self).__init__(json.loads(raw))
+        self.raw = raw
+        self.text = raw
+        self.exit_code = exit_code
 
+    @property
+    def failed(self):
+        return bool(self.get('failed'))
 
-def _exit_json(self, **kwargs):
-    raise ExitJson(kwargs)
-
-
-def _fail_json(self, msg, **kwargs):
-    kwargs['msg'] = msg
-    kwargs['failed'] = True
-    raise FailJson(kwargs)
+    @property
+    def warnings(self):
+        # ansible-core 2.19 reports warnings as dicts; older versions as strings.
+        return [item if isinstance(item, str) else item['event']['msg'] for item in self.get('warnings', [])]
 
 
 def _clear_warnings():
@@ -68,24 +53,25 @@ def _clear_warnings():
             store.clear()
 
 
-def run_module(monkeypatch, main, args, check_mode=False):
-    """Run ``main()`` with the module arguments ``args`` and return a ModuleResult."""
+def run_module(main, args, capsys, check_mode=False, diff=False):
+    """Run a module's ``main()`` in-process with ``args``, as Ansible would, and return its ModuleResult.
+
+    The real exit_json/fail_json run, so the result is what a controller would receive, no_log masking included.
+    """
     args = dict(args)
     if check_mode:
         args['_ansible_check_mode'] = True
-    monkeypatch.setattr(basic.AnsibleModule, 'exit_json', _exit_json)
-    monkeypatch.setattr(basic.AnsibleModule, 'fail_json', _fail_json)
+    if diff:
+        args['_ansible_diff'] = True
     _clear_warnings()
+    capsys.readouterr()
     try:
         with patch_module_args(args):
-            main()
-    except ExitJson as exc:
-        return ModuleResult(exc.result, failed=False)
-    except FailJson as exc:
-        return ModuleResult(exc.result, failed=True)
+            with pytest.raises(SystemExit) as caught:
+                main()
     finally:
         _clear_warnings()
-    raise AssertionError('main() returned without calling exit_json or fail_json')
+    return ModuleResult(capsys.readouterr().out, caught.value.code)
 
 
 class FakeCommands(object):

@@ -117,9 +117,9 @@ def host(tmp_path, monkeypatch):
 
 
 @pytest.fixture
-def run(monkeypatch):
+def run(capsys):
     def run_info(args, check_mode=False):
-        return run_module(monkeypatch, agent_host_info.main, args, check_mode=check_mode)
+        return run_module(agent_host_info.main, args, capsys, check_mode=check_mode)
 
     return run_info
 

@@ -217,11 +217,8 @@ def aws(moto_url):
     return Aws(moto_url)
 
 
-def run(monkeypatch, args, check_mode=False, diff=False):
-    args = dict(args)
-    if diff:
-        args['_ansible_diff'] = True
-    return run_module(monkeypatch, module.main, args, check_mode=check_mode)
+def run(capsys, args, check_mode=False, diff=False):
+    return run_module(module.main, args, capsys, check_mode=check_mode, diff=diff)
 
 
 def by_source(result):
@@ -288,9 +285,9 @@ def snapshot(paths):
                 for name, path in paths.items())
 
 
-def test_files_report_rows_errors_and_costs(monkeypatch, tree):
+def test_files_report_rows_errors_and_costs(monkeypatch, tree, capsys):
     root, paths = tree
-    result = run(monkeypatch, dict(json_files=file_sources(root), token_volumes=VOLUMES,
+    result = run(capsys, dict(json_files=file_sources(root), token_volumes=VOLUMES,
                                    default_token_volume=DEFAULT_VOLUME))
     assert not result.failed and result['changed'] is False
     rows = by_source(result)
@@ -328,9 +325,9 @@ def test_files_report_rows_errors_and_costs(monkeypatch, tree):
     assert 'validator' in result['table'] and '(no model set)' in result['table']
 
 
-def test_agent_name_rules(monkeypatch, tree):
+def test_agent_name_rules(monkeypatch, tree, capsys):
     root, paths = tree
-    result = run(monkeypatch, dict(json_files=[
+    result = run(capsys, dict(json_files=[
         dict(glob=root + '/lambda/summarizer/config.json', query='agent.model', agent_name='query:agent.name'),
         dict(glob=root + '/agents/team/*/settings.json', agent_name='stem'),
         dict(glob=root + '/lambda/validator/config.json', query='agent.model', agent_name='query:agent.id'),
@@ -340,10 +337,10 @@ def test_agent_name_rules(monkeypatch, tree):
     assert "'agent.id' found no non-empty string" in result['errors'][0]['error']
 
 
-def test_jmespath_queries_and_non_string_results(monkeypatch, tmp_path):
+def test_jmespath_queries_and_non_string_results(monkeypatch, tmp_path, capsys):
     (tmp_path / 'multi').mkdir()
     (tmp_path / 'multi' / 'config.json').write_text('{"agents": [{"model": "haiku"}], "n": 3}')
-    result = run(monkeypatch, dict(json_files=[
+    result = run(capsys, dict(json_files=[
         dict(glob=str(tmp_path / '*' / 'config.json'), query='agents[0].model'),
         dict(glob=str(tmp_path / '*' / 'config.json'), query='n'),
     ], fix=True))
@@ -356,16 +353,16 @@ def test_jmespath_queries_and_non_string_results(monkeypatch, tmp_path):
     (dict(agent_name='query:a.['), "invalid JMESPath expression 'a.['"),
     (dict(agent_name='grandparent'), "got 'grandparent'"),
 ])
-def test_bad_queries_fail_naming_the_expression(monkeypatch, tmp_path, source, fragment):
-    result = run(monkeypatch, dict(json_files=[dict(glob=str(tmp_path / '*.json'), **source)]))
+def test_bad_queries_fail_naming_the_expression(monkeypatch, tmp_path, source, fragment, capsys):
+    result = run(capsys, dict(json_files=[dict(glob=str(tmp_path / '*.json'), **source)]))
     assert result.failed and fragment in result['msg']
 
 
-def test_fix_rewrites_only_the_model_bytes(monkeypatch, tree):
+def test_fix_rewrites_only_the_model_bytes(monkeypatch, tree, capsys):
     root, paths = tree
     before = snapshot(paths)
     args = dict(json_files=file_sources(root), fix=True)
-    result = run(monkeypatch, args, diff=True)
+    result = run(capsys, args, diff=True)
     assert result['changed'] is True
     rows = by_source(result)
     assert [path for path, row in sorted(rows.items()) if row['fixed']] == sorted(
@@ -389,28 +386,28 @@ def test_fix_rewrites_only_the_model_bytes(monkeypatch, tree):
     assert diff['json_file %s (agent summarizer)' % paths['summarizer']]['before'] == 'model: (no model set)\n'
     assert API_KEY not in result.text and 'max_tokens' not in result.text
 
-    again = run(monkeypatch, args)
+    again = run(capsys, args)
     assert again['changed'] is False and again['summary']['non_compliant'] == 0 and again['summary']['fixed'] == 0
     assert snapshot(paths) == after
 
 
-def test_fix_in_check_mode_changes_no_file(monkeypatch, tree):
+def test_fix_in_check_mode_changes_no_file(monkeypatch, tree, capsys):
     root, paths = tree
     before = snapshot(paths)
-    result = run(monkeypatch, dict(json_files=file_sources(root), fix=True), check_mode=True, diff=True)
+    result = run(capsys, dict(json_files=file_sources(root), fix=True), check_mode=True, diff=True)
     assert result['changed'] is True and result['summary']['fixed'] == 3 and len(result['diff']) == 3
     assert 'no (would fix)' in result['table'] and '3 would be fixed' in result['table']
     assert snapshot(paths) == before
 
 
-def test_fix_follows_symlinks_and_skips_unfixable_queries(monkeypatch, tmp_path):
+def test_fix_follows_symlinks_and_skips_unfixable_queries(monkeypatch, tmp_path, capsys):
     (tmp_path / 'real').mkdir()
     (tmp_path / 'real' / 'config.json').write_text('{"model": "claude-sonnet-4-6"}')
     (tmp_path / 'agent-a').mkdir()
     os.symlink(str(tmp_path / 'real' / 'config.json'), str(tmp_path / 'agent-a' / 'config.json'))
     (tmp_path / 'agent-b').mkdir()
     (tmp_path / 'agent-b' / 'config.json').write_text('{"list": [{"model": "claude-sonnet-4-6"}]}')
-    result = run(monkeypatch, dict(json_files=[dict(glob=str(tmp_path / 'agent-a' / 'config.json')),
+    result = run(capsys, dict(json_files=[dict(glob=str(tmp_path / 'agent-a' / 'config.json')),
                                                dict(glob=str(tmp_path / 'agent-b' / 'config.json'),
                                                     query='list[0].model')], fix=True))
     assert os.path.islink(str(tmp_path / 'agent-a' / 'config.json'))
@@ -420,16 +417,16 @@ def test_fix_follows_symlinks_and_skips_unfixable_queries(monkeypatch, tmp_path)
     assert row['note'] == 'no token volume for this agent; not fixable: the query is not a plain field path'
 
 
-def test_unfixable_file_is_an_error_not_a_failure(monkeypatch, tmp_path):
+def test_unfixable_file_is_an_error_not_a_failure(monkeypatch, tmp_path, capsys):
     (tmp_path / 'a').mkdir()
     (tmp_path / 'a' / 'config.json').write_text('{"agent": "claude-sonnet-4-6"}')
-    result = run(monkeypatch, dict(json_files=[dict(glob=str(tmp_path / '*' / 'config.json'),
+    result = run(capsys, dict(json_files=[dict(glob=str(tmp_path / '*' / 'config.json'),
                                                     query='agent.model')], fix=True))
     assert not result.failed and result['changed'] is False
     assert "not fixed: cannot set 'agent.model': 'agent' is not a JSON object" in result['errors'][0]['error']
 
 
-def test_unreadable_file_is_an_error(monkeypatch, tmp_path):
+def test_unreadable_file_is_an_error(monkeypatch, tmp_path, capsys):
     (tmp_path / 'a').mkdir()
     (tmp_path / 'a' / 'config.json').write_text('{}')
     real_open = open
@@ -441,7 +438,7 @@ def test_unreadable_file_is_an_error(monkeypatch, tmp_path):
 
     # Tests run as root, who may read a mode 000 file.
     monkeypatch.setattr(module, 'open', refusing_open, raising=False)
-    result = run(monkeypatch, dict(json_files=[dict(glob=str(tmp_path / '*' / 'config.json'))]))
+    result = run(capsys, dict(json_files=[dict(glob=str(tmp_path / '*' / 'config.json'))]))
     assert result['rows'] == []
     assert result['errors'][0]['error'] == 'cannot read: Permission denied'
 
@@ -486,9 +483,9 @@ def aws_sources(**lambda_options):
                 token_volumes=VOLUMES, default_token_volume=DEFAULT_VOLUME)
 
 
-def test_ssm_and_lambda_report(monkeypatch, aws):
+def test_ssm_and_lambda_report(monkeypatch, aws, capsys):
     aws.seed()
-    result = run(monkeypatch, aws.args(**aws_sources()))
+    result = run(capsys, aws.args(**aws_sources()))
     assert not result.failed and result['changed'] is False
     rows = by_source(result)
     assert sorted(rows) == sorted(['/jada/agents/orchestrator/model', '/jada/agents/validator/model',
@@ -515,24 +512,24 @@ def test_ssm_and_lambda_report(monkeypatch, aws):
         assert leak not in result.text
 
 
-def test_lambda_functions_without_the_variable(monkeypatch, aws):
+def test_lambda_functions_without_the_variable(monkeypatch, aws, capsys):
     aws.seed()
-    result = run(monkeypatch, aws.args(lambda_functions=dict(report_unset=True)))
+    result = run(capsys, aws.args(lambda_functions=dict(report_unset=True)))
     rows = by_source(result)
     assert sorted(row['agent'] for row in result['rows']) == ['jada-bare', 'jada-classifier', 'jada-router',
                                                               'thumbnailer']
     bare = rows[aws.arns['bare']]
     assert (bare['model'], bare['compliant'], bare['fixed']) == (None, False, False)
     assert bare['note'] == 'no model set; no token volume for this agent'
-    result = run(monkeypatch, aws.args(lambda_functions=dict(variable='SIZE')))
+    result = run(capsys, aws.args(lambda_functions=dict(variable='SIZE')))
     assert [row['agent'] for row in result['rows']] == ['thumbnailer']
 
 
-def test_ssm_naming_and_filters(monkeypatch, aws):
+def test_ssm_naming_and_filters(monkeypatch, aws, capsys):
     aws.put('/jada/agent-models/orchestrator', 'claude-sonnet-4-6')
     aws.put('/jada/agent-models/deep/validator', 'claude-sonnet-4-6')
     aws.put('/model', 'claude-sonnet-4-6')
-    result = run(monkeypatch, aws.args(ssm_paths=[
+    result = run(capsys, aws.args(ssm_paths=[
         dict(path='/jada/agent-models', agent_name='leaf', name_filter='*', recursive=False),
         dict(path='/', name_filter='/model'),
     ]))
@@ -541,12 +538,12 @@ def test_ssm_naming_and_filters(monkeypatch, aws):
                                      error='the parameter name has no parent segment to name the agent after')]
 
 
-def test_fix_ssm_keeps_types_and_leaves_lambda_alone(monkeypatch, aws):
+def test_fix_ssm_keeps_types_and_leaves_lambda_alone(monkeypatch, aws, capsys):
     aws.seed()
     before = dict((name, aws.parameter(name)) for name in ('/jada/agents/scout/model', '/jada/agents/triage/model',
                                                            '/jada/agents/orchestrator/model'))
     args = aws.args(fix=True, **aws_sources())
-    result = run(monkeypatch, args, diff=True)
+    result = run(capsys, args, diff=True)
     assert result['changed'] is True
     fixed = sorted(row['source'] for row in result['rows'] if row['fixed'])
     assert fixed == ['/jada/agents/scout/model', '/jada/agents/validator/model']
@@ -573,30 +570,30 @@ def test_fix_ssm_keeps_types_and_leaves_lambda_alone(monkeypatch, aws):
     for leak in (SECRET_MODEL, API_KEY, SECRET_KEY):
         assert leak not in result.text
 
-    again = run(monkeypatch, args)
+    again = run(capsys, args)
     assert again['changed'] is False and again['summary']['fixed'] == 0
     assert [row['agent'] for row in again['rows'] if not row['compliant']] == ['jada-classifier']
 
 
-def test_fix_lambda_updates_only_the_variable(monkeypatch, aws):
+def test_fix_lambda_updates_only_the_variable(monkeypatch, aws, capsys):
     aws.seed()
     args = aws.args(fix=True, fix_lambda=True, **aws_sources())
-    result = run(monkeypatch, args, diff=True)
+    result = run(capsys, args, diff=True)
     assert by_source(result)[aws.arns['classifier']]['fixed'] is True
     assert aws.variables('jada-classifier') == {'ANTHROPIC_MODEL': 'claude-haiku-4-5', 'LOG_LEVEL': 'info',
                                                 'ANTHROPIC_API_KEY': API_KEY}
     assert aws.variables('jada-router') == {'ANTHROPIC_MODEL': 'haiku'}
     assert aws.variables('thumbnailer') == {'SIZE': '128'}
     assert API_KEY not in result.text and 'LOG_LEVEL' not in result.text
-    again = run(monkeypatch, args)
+    again = run(capsys, args)
     assert again['changed'] is False and again['summary']['non_compliant'] == 0
 
 
-def test_check_mode_changes_nothing_in_aws(monkeypatch, aws):
+def test_check_mode_changes_nothing_in_aws(monkeypatch, aws, capsys):
     aws.seed()
     names = ['/jada/agents/%s/model' % agent for agent in ('orchestrator', 'validator', 'scout', 'triage')]
     before = dict((name, aws.parameter(name)) for name in names)
-    result = run(monkeypatch, aws.args(fix=True, fix_lambda=True, **aws_sources()), check_mode=True, diff=True)
+    result = run(capsys, aws.args(fix=True, fix_lambda=True, **aws_sources()), check_mode=True, diff=True)
     assert result['changed'] is True
     assert sorted(row['agent'] for row in result['rows'] if row['fixed']) == ['jada-classifier', 'scout', 'validator']
     assert dict((name, aws.parameter(name)) for name in names) == before
@@ -605,9 +602,9 @@ def test_check_mode_changes_nothing_in_aws(monkeypatch, aws):
         assert leak not in result.text
 
 
-def test_policy_patterns_and_exact_match(monkeypatch, aws):
+def test_policy_patterns_and_exact_match(monkeypatch, aws, capsys):
     aws.seed()
-    result = run(monkeypatch, aws.args(
+    result = run(capsys, aws.args(
         ssm_paths=[dict(path='/jada/')], model_match='exact', default_model='claude-haiku-4-5',
         policy=[dict(agent='*', model='claude-sonnet-4-6'), dict(agent='s*', model='claude-haiku-4-5'),
                 dict(agent='summarizer', model='claude-haiku-4-5-20251001')]))
@@ -617,12 +614,12 @@ def test_policy_patterns_and_exact_match(monkeypatch, aws):
     assert rows['writer']['policy_model'] == 'claude-sonnet-4-6' and rows['writer']['compliant'] is False
 
 
-def test_include_rows_merges_host_results(monkeypatch, aws, tree):
+def test_include_rows_merges_host_results(monkeypatch, aws, tree, capsys):
     root, paths = tree
     aws.seed()
-    host = run(monkeypatch, dict(json_files=file_sources(root)))
+    host = run(capsys, dict(json_files=file_sources(root)))
     included = [dict(row, host='agent-host-1') for row in host['rows']]
-    result = run(monkeypatch, aws.args(include_rows=included, **aws_sources()))
+    result = run(capsys, aws.args(include_rows=included, **aws_sources()))
     assert result['summary']['sources'] == 5 + 7
     # orchestrator, validator and summarizer are in both.
     assert result['summary']['agents'] == 5 + 7 - 3
@@ -631,7 +628,7 @@ def test_include_rows_merges_host_results(monkeypatch, aws, tree):
     assert len(hosted) == 5 and by_source(result)[paths['validator']]['monthly_cost_usd'] == 10.5
 
 
-def test_aws_failure_names_the_source_and_leaks_nothing(monkeypatch, aws):
+def test_aws_failure_names_the_source_and_leaks_nothing(monkeypatch, aws, capsys):
     aws.seed()
     original = botocore.client.BaseClient._make_api_call
 
@@ -643,7 +640,7 @@ def test_aws_failure_names_the_source_and_leaks_nothing(monkeypatch, aws):
         return original(self, operation, params)
 
     monkeypatch.setattr(botocore.client.BaseClient, '_make_api_call', refuse_put)
-    result = run(monkeypatch, aws.args(fix=True, **aws_sources()))
+    result = run(capsys, aws.args(fix=True, **aws_sources()))
     assert result.failed
     assert result['msg'].startswith("Failed to fix the SSM parameter '/jada/agents/scout/model'")
     assert 'not allowed to ssm:PutParameter' in result['msg']
@@ -651,20 +648,20 @@ def test_aws_failure_names_the_source_and_leaks_nothing(monkeypatch, aws):
         assert leak not in result.text
 
 
-def test_unreachable_endpoint_fails_cleanly(monkeypatch):
-    result = run(monkeypatch, dict(ssm_paths=[dict(path='/jada/agents/')], region=REGION,
+def test_unreachable_endpoint_fails_cleanly(monkeypatch, capsys):
+    result = run(capsys, dict(ssm_paths=[dict(path='/jada/agents/')], region=REGION,
                                    endpoint_url='http://127.0.0.1:%d' % free_port(), access_key=ACCESS_KEY,
                                    secret_key=SECRET_KEY, aws_config=dict(retries=dict(max_attempts=1))))
     assert result.failed and "Failed to read the SSM parameters under '/jada/agents/'" in result['msg']
     assert SECRET_KEY not in result.text
 
 
-def test_overlapping_sources_give_one_row_each(monkeypatch, aws, tree):
+def test_overlapping_sources_give_one_row_each(monkeypatch, aws, tree, capsys):
     root, paths = tree
     aws.seed()
     json_files = file_sources(root) + [dict(glob=root + '/lambda/*/config.json', query='agent.model')]
     ssm_paths = [dict(path='/jada/'), dict(path='/jada/agents/')]
-    result = run(monkeypatch, aws.args(json_files=json_files, ssm_paths=ssm_paths, fix=True))
+    result = run(capsys, aws.args(json_files=json_files, ssm_paths=ssm_paths, fix=True))
     assert result['summary']['sources'] == 5 + 6
     sources = [(row['source_type'], row['source']) for row in result['rows']]
     assert len(sources) == len(set(sources))
@@ -678,12 +675,12 @@ def test_overlapping_sources_give_one_row_each(monkeypatch, aws, tree):
     (dict(include_rows=[dict(agent='a', source_type='ftp')]), "source_type 'ftp'"),
     (dict(json_files=[dict(glob='/nonexistent/*.json')], policy=[dict(agent='a', model='')]), 'policy[0].model'),
 ])
-def test_bad_options_fail(monkeypatch, args, fragment):
-    result = run(monkeypatch, args)
+def test_bad_options_fail(monkeypatch, args, fragment, capsys):
+    result = run(capsys, args)
     assert result.failed and fragment in result['msg']
 
 
-def test_empty_glob_gives_an_empty_report(monkeypatch, tmp_path):
-    result = run(monkeypatch, dict(json_files=[dict(glob=str(tmp_path / 'none' / '*.json'))]))
+def test_empty_glob_gives_an_empty_report(monkeypatch, tmp_path, capsys):
+    result = run(capsys, dict(json_files=[dict(glob=str(tmp_path / 'none' / '*.json'))]))
     assert result['rows'] == [] and result['errors'] == [] and result['summary']['agents'] == 0
     assert result['table'].splitlines()[0].startswith('AGENT')

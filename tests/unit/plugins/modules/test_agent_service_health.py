@@ -68,10 +68,10 @@ def host(tmp_path, monkeypatch):
 
 
 @pytest.fixture
-def run(monkeypatch):
+def run(capsys):
     def run_health(args=None, check_mode=False):
         args = dict({'service': 'jada-agent', 'settle_seconds': 5}, **(args or {}))
-        return run_module(monkeypatch, agent_service_health.main, args, check_mode=check_mode)
+        return run_module(agent_service_health.main, args, capsys, check_mode=check_mode)
 
     return run_health
 
@@ -99,8 +99,8 @@ def test_service_is_read_before_and_after_the_settle_window(host, run):
     assert host.commands.called('systemctl') == [['systemctl', 'show', 'jada-agent.service', '--property', watched]] * 2
 
 
-def test_default_settle_window_is_five_seconds(host, monkeypatch):
-    result = run_module(monkeypatch, agent_service_health.main, {})
+def test_default_settle_window_is_five_seconds(host, monkeypatch, capsys):
+    result = run_module(agent_service_health.main, {}, capsys)
 
     assert result['healthy'] is True
     assert [seconds for seconds, dummy in host.slept] == [5.0]

@@ -20,10 +20,9 @@ import time
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from ansible.module_utils.common import warnings as ansible_warnings
-from ansible.module_utils.testing import patch_module_args
 from ansible_collections.jada.agent.plugins.module_utils.claude_settings_json import read_model
 from ansible_collections.jada.agent.plugins.modules import claude_settings
+from ansible_collections.jada.agent.tests.unit.plugins.modules import module_harness as harness
 
 
 # <root>/ansible_collections/jada/agent/plugins/modules/claude_settings.py -> <root>
@@ -31,45 +30,12 @@ COLLECTIONS_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirna
     os.path.dirname(os.path.abspath(claude_settings.__file__)))))))
 
 
-class ModuleRun(dict):
-    """A module result (the parsed JSON) plus the raw stdout and the exit code."""
-
-    def __init__(self, raw, exit_code):
-        super(ModuleRun, self).__init__(json.loads(raw))
-        self.raw = raw
-        self.exit_code = exit_code
-
-    @property
-    def warnings(self):
-        return [item if isinstance(item, str) else item['event']['msg'] for item in self.get('warnings', [])]
-
-
-def _clear_warnings():
-    # ansible-core keeps warnings in module-global storage; in-process runs would accumulate them.
-    for name in ('_global_warnings', '_global_deprecations'):
-        store = getattr(ansible_warnings, name, None)
-        if store is not None:
-            store.clear()
-
-
 @pytest.fixture
 def run_module(capsys):
-    """Run ``claude_settings.main()`` with the given module args and return a ModuleRun."""
+    """Run ``claude_settings.main()`` with the given module args and return the harness's ModuleResult."""
 
     def run(args, check_mode=False, diff=False):
-        args = dict(args)
-        if check_mode:
-            args['_ansible_check_mode'] = True
-        if diff:
-            args['_ansible_diff'] = True
-        _clear_warnings()
-        capsys.readouterr()
-        with patch_module_args(args):
-            with pytest.raises(SystemExit) as caught:
-                claude_settings.main()
-        captured = capsys.readouterr()
-        _clear_warnings()
-        return ModuleRun(captured.out, caught.value.code)
+        return harness.run_module(claude_settings.main, args, capsys, check_mode=check_mode, diff=diff)
 
     return run
 

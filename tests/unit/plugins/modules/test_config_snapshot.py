@@ -101,9 +101,9 @@ def host(tmp_path):
 
 
 @pytest.fixture
-def run(monkeypatch):
+def run(capsys):
     def run_snapshot(args, check_mode=False):
-        return run_module(monkeypatch, config_snapshot.main, args, check_mode=check_mode)
+        return run_module(config_snapshot.main, args, capsys, check_mode=check_mode)
 
     return run_snapshot
 

@@ -38,9 +38,9 @@ from ansible_collections.jada.agent.tests.unit.plugins.modules.lightsail_fixture
     REGION,
     EndpointFactory,
     isolate_aws_environment,
-    run_module,
     skip_retry_sleeps,
 )
+from ansible_collections.jada.agent.tests.unit.plugins.modules.module_harness import run_module
 
 
 # <root>/ansible_collections/jada/agent/plugins/modules/lightsail_instance_info.py -> <root>
