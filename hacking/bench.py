@@ -30,7 +30,7 @@ SETTLE_SECONDS = 2
 # Tasks that never reach a managed host: they run in the controller process or on the controller.
 CONTROLLER_ACTIONS = {
     'debug', 'set_fact', 'assert', 'fail', 'meta', 'include_tasks', 'import_tasks', 'include_role', 'import_role',
-    'validate_argument_spec', 'write_report', 'lightsail_instance_info', 'ec2_instance_info',
+    'validate_argument_spec', 'group_by', 'write_report', 'lightsail_instance_info', 'ec2_instance_info',
 }
 
 
@@ -145,10 +145,8 @@ def restart_window(report):
     for play in report['plays']:
         for task in play['tasks']:
             name = task['task']['name']
-            if name.endswith('Restart the agent service'):
-                started = task['task']['duration']['start']
-            if name.endswith('Verify the agent service after its restart'):
-                ended = task['task']['duration']['end']
+            if name.endswith('Restart and verify the agent service'):
+                started, ended = task['task']['duration']['start'], task['task']['duration']['end']
     if not (started and ended):
         return None
     return (parse_time(ended) - parse_time(started)).total_seconds()

@@ -13,6 +13,7 @@ short_description: Verify that a restarted service really stays up, with the lim
 version_added: 0.1.0
 description:
   - C(systemctl is-active) says C(active) for a C(Type=simple) service that crashes a second later. This module
+    (optionally restarting the service first, see O(restart))
     watches the service across a settle window instead and reports it healthy only when all of these hold
     at the end of the window.
   - The service is C(active) and its main process is alive, with the same PID and the same C(NRestarts) as
@@ -53,6 +54,17 @@ options:
     description: Fail the task when the service is not healthy. With C(false), only report.
     type: bool
     default: true
+  restart:
+    description:
+      - Restart the service first (C(systemctl restart)), then verify it. Doing both in one call keeps the window
+        between the restart and the verdict to the settle window plus one round trip.
+      - The task then reports C(changed). In check mode nothing is restarted or verified.
+    type: bool
+    default: false
+  daemon_reload:
+    description: With O(restart), run C(systemctl daemon-reload) first, so changed unit files and drop-ins apply.
+    type: bool
+    default: false
 notes:
   - Journal lines are cut to 300 characters each.
 seealso:
@@ -60,6 +72,13 @@ seealso:
 """
 
 EXAMPLES = r"""
+- name: Restart the agent with its changed unit and verify it in one call
+  jada.agent.agent_service_health:
+    service: jada-agent
+    restart: true
+    daemon_reload: true
+    settle_seconds: 5
+
 - name: Verify the agent after its restart
   jada.agent.agent_service_health:
     service: jada-agent
@@ -179,6 +198,18 @@ def journal_failures(module, name, started, pattern):
     return [message[:300] for message in messages if matcher.search(message)]
 
 
+def restart(module, unit, daemon_reload):
+    """Restart in the same module call as the verification: the restart window is one round trip shorter."""
+    if daemon_reload:
+        rc, out, err = module.run_command(['systemctl', 'daemon-reload'])
+        if rc != 0:
+            module.fail_json(msg='systemctl daemon-reload failed: %s' % (err.strip() or out.strip()), rc=rc)
+    rc, out, err = module.run_command(['systemctl', 'restart', unit])
+    if rc != 0:
+        module.fail_json(msg='systemctl restart %s failed: %s' % (unit, err.strip() or out.strip()), rc=rc,
+                         healthy=False, problems=['%s did not restart' % unit])
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(
@@ -187,6 +218,8 @@ def main():
             failure_pattern=dict(type='str', default=r'(?i)(\b|[a-z])(error|fatal|panic)\b|\btraceback\b|invalid settings'),
             expected_nofile=dict(type='int'),
             fail_when_unhealthy=dict(type='bool', default=True),
+            restart=dict(type='bool', default=False),
+            daemon_reload=dict(type='bool', default=False),
         ),
         supports_check_mode=True,
     )
@@ -198,6 +231,12 @@ def main():
         module.fail_json(msg='failure_pattern is not a valid regular expression: %s' % exc)
     if module.params['settle_seconds'] < 0:
         module.fail_json(msg='settle_seconds must not be negative, got %s' % module.params['settle_seconds'])
+
+    if module.params['restart']:
+        if module.check_mode:
+            module.exit_json(changed=True, healthy=None, problems=[], active_state='', main_pid=0, n_restarts=0,
+                             nofile={}, journal_failures=[], msg='check mode: %s would be restarted' % unit)
+        restart(module, unit, module.params['daemon_reload'])
 
     before = snapshot(module, unit)
     time.sleep(module.params['settle_seconds'])
@@ -217,7 +256,7 @@ def main():
             len(failures), name, failures[-1]))
 
     result = dict(
-        changed=False,
+        changed=module.params['restart'],
         healthy=not problems,
         problems=problems,
         active_state=after['active_state'],

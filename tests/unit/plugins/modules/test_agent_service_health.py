@@ -343,3 +343,64 @@ def test_systemctl_failure_fails_the_module(host, run):
 
     assert result.failed
     assert result['msg'] == 'systemctl show jada-agent.service failed: Failed to connect to bus: No such file or directory'
+
+
+# --- restart and verify in one call ------------------------------------------------------------------
+
+class RestartingHost(object):
+    """Wraps the host's systemctl so that daemon-reload and restart are answered and recorded."""
+
+    def __init__(self, host, restart_rc=0):
+        self.host = host
+        show = systemctl_answering(host.state)
+
+        def answer(argv):
+            if argv[1] == 'daemon-reload':
+                return 0, '', ''
+            if argv[1] == 'restart':
+                if restart_rc:
+                    return restart_rc, '', 'Job for jada-agent.service failed because the control process exited'
+                host.restart(913, 0, STARTED_MONOTONIC + 3000000)
+                return 0, '', ''
+            return show(argv)
+
+        host.commands.on('systemctl', answer)
+
+
+def test_restart_reloads_restarts_and_then_verifies_the_new_process(host, run):
+    RestartingHost(host)
+
+    result = run({'restart': True, 'daemon_reload': True})
+
+    verbs = [argv[1] for argv in host.commands.called('systemctl')]
+    assert verbs == ['daemon-reload', 'restart', 'show', 'show']
+    assert result['changed'] is True and result['healthy'] is True
+    assert result['main_pid'] == 913
+
+
+def test_restart_without_daemon_reload_only_restarts(host, run):
+    RestartingHost(host)
+
+    run({'restart': True})
+
+    assert [argv[1] for argv in host.commands.called('systemctl')] == ['restart', 'show', 'show']
+
+
+def test_a_failed_restart_fails_with_systemctl_s_reason(host, run):
+    RestartingHost(host, restart_rc=1)
+
+    result = run({'restart': True})
+
+    assert result.failed
+    assert 'systemctl restart jada-agent.service failed' in result['msg']
+    assert 'control process exited' in result['msg']
+
+
+def test_restart_in_check_mode_changes_nothing(host, run):
+    RestartingHost(host)
+
+    result = run({'restart': True}, check_mode=True)
+
+    assert result['changed'] is True
+    assert host.commands.called('systemctl') == []
+    assert host.slept == []
