@@ -25,6 +25,12 @@ def test_reachable_limit_is_applied_and_verified(host):
     assert 'LimitNOFILE' not in host.file(jada_molecule.UNIT).content_string
 
 
+def test_login_sessions_of_the_service_user_get_the_limit(host):
+    limits = host.file('/etc/security/limits.d/50-jada-agent.conf').content_string
+    assert 'jada soft nofile %d' % CONVERGED_NOFILE in limits
+    assert 'jada hard nofile %d' % CONVERGED_NOFILE in limits
+
+
 def test_limit_above_the_ceiling_is_rejected_before_any_change(host):
     before = jada_molecule.state(host)
     run = jada_molecule.run_playbook('upgrade-model.yml', '-e', 'jada_agent_nofile=2147483646')

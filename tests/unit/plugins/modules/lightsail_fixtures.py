@@ -8,12 +8,10 @@
 
 from __future__ import annotations
 
-import json
 import os
 import time
 
 import botocore.endpoint
-import pytest
 
 from ansible_collections.amazon.aws.plugins.module_utils import cloud as aws_cloud
 from ansible_collections.jada.agent.tests.lightsail_endpoint.server import LightsailEndpoint

@@ -288,7 +288,7 @@ def snapshot(paths):
 def test_files_report_rows_errors_and_costs(monkeypatch, tree, capsys):
     root, paths = tree
     result = run(capsys, dict(json_files=file_sources(root), token_volumes=VOLUMES,
-                                   default_token_volume=DEFAULT_VOLUME))
+                              default_token_volume=DEFAULT_VOLUME))
     assert not result.failed and result['changed'] is False
     rows = by_source(result)
     assert set(rows) == set(paths.values()) - {paths['broken']}
@@ -408,8 +408,8 @@ def test_fix_follows_symlinks_and_skips_unfixable_queries(monkeypatch, tmp_path,
     (tmp_path / 'agent-b').mkdir()
     (tmp_path / 'agent-b' / 'config.json').write_text('{"list": [{"model": "claude-sonnet-4-6"}]}')
     result = run(capsys, dict(json_files=[dict(glob=str(tmp_path / 'agent-a' / 'config.json')),
-                                               dict(glob=str(tmp_path / 'agent-b' / 'config.json'),
-                                                    query='list[0].model')], fix=True))
+                                          dict(glob=str(tmp_path / 'agent-b' / 'config.json'),
+                                               query='list[0].model')], fix=True))
     assert os.path.islink(str(tmp_path / 'agent-a' / 'config.json'))
     assert (tmp_path / 'real' / 'config.json').read_text() == '{"model": "claude-haiku-4-5"}'
     row = by_source(result)[str(tmp_path / 'agent-b' / 'config.json')]
@@ -421,7 +421,7 @@ def test_unfixable_file_is_an_error_not_a_failure(monkeypatch, tmp_path, capsys)
     (tmp_path / 'a').mkdir()
     (tmp_path / 'a' / 'config.json').write_text('{"agent": "claude-sonnet-4-6"}')
     result = run(capsys, dict(json_files=[dict(glob=str(tmp_path / '*' / 'config.json'),
-                                                    query='agent.model')], fix=True))
+                                               query='agent.model')], fix=True))
     assert not result.failed and result['changed'] is False
     assert "not fixed: cannot set 'agent.model': 'agent' is not a JSON object" in result['errors'][0]['error']
 
@@ -650,8 +650,8 @@ def test_aws_failure_names_the_source_and_leaks_nothing(monkeypatch, aws, capsys
 
 def test_unreachable_endpoint_fails_cleanly(monkeypatch, capsys):
     result = run(capsys, dict(ssm_paths=[dict(path='/jada/agents/')], region=REGION,
-                                   endpoint_url='http://127.0.0.1:%d' % free_port(), access_key=ACCESS_KEY,
-                                   secret_key=SECRET_KEY, aws_config=dict(retries=dict(max_attempts=1))))
+                              endpoint_url='http://127.0.0.1:%d' % free_port(), access_key=ACCESS_KEY,
+                              secret_key=SECRET_KEY, aws_config=dict(retries=dict(max_attempts=1))))
     assert result.failed and "Failed to read the SSM parameters under '/jada/agents/'" in result['msg']
     assert SECRET_KEY not in result.text
 
