@@ -15,6 +15,8 @@ the "model" member survives an edit unchanged.
 Public API::
 
     decode(data) -> str                              # bytes -> text, SettingsError on bad UTF-8
+    loads(text) -> value                             # any strict JSON document, SettingsError with position
+    decode_value(text, pos) -> (value, end)          # one strict value, for scanners of nested members
     parse(text) -> Document                          # strict parse with member spans
     read_model(text) -> str | None
     set_model(text, model) -> str                    # unchanged text when already equal
@@ -44,6 +46,9 @@ __all__ = [
     'Member',
     'Document',
     'decode',
+    'loads',
+    'decode_value',
+    'skip_whitespace',
     'parse',
     'read_model',
     'set_model',
@@ -198,6 +203,28 @@ def _decode_value(text, pos):
         raise _constant_error(text, pos)
     except RecursionError:
         raise _error(text, pos, 'value is nested too deeply')
+
+
+def loads(text):
+    """Strictly decode any JSON document (not only an object); SettingsError with line and column, never content."""
+    pos = _skip_ws(text, 0)
+    if pos == len(text):
+        raise _error(text, pos, 'the file is empty')
+    value, end = _decode_value(text, pos)
+    end = _skip_ws(text, end)
+    if end != len(text):
+        raise _explain(text, end, 'extra data after the top-level JSON value')
+    return value
+
+
+def decode_value(text, pos):
+    """Strictly decode the JSON value at ``text[pos]``; returns (value, end). Errors as for loads()."""
+    return _decode_value(text, pos)
+
+
+def skip_whitespace(text, pos):
+    """The first position at or after ``pos`` that is not JSON whitespace."""
+    return _skip_ws(text, pos)
 
 
 def decode(data):

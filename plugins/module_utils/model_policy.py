@@ -111,7 +111,6 @@ _DATE = re.compile(r'-\d{8}$')
 _LATEST = re.compile(r'-latest$')
 _FIELD = re.compile(r'\s*(?:([A-Za-z_][A-Za-z0-9_]*)|("(?:[^"\\]|\\.)*"))\s*')
 _INDENT = re.compile(r'\n([ \t]+)"')
-_WS = re.compile(r'[ \t\n\r]*')
 
 
 class PolicyError(ValueError):
@@ -124,17 +123,6 @@ class QueryError(ValueError):
     def __init__(self, message, missing_library=False):
         super(QueryError, self).__init__(message)
         self.missing_library = missing_library
-
-
-class _NonStrictConstant(ValueError):
-    pass
-
-
-def _reject_constant(name):
-    raise _NonStrictConstant(name)
-
-
-_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
 
 
 # --- names and tables ---------------------------------------------------------------------------------
@@ -450,39 +438,26 @@ def compile_query(expression):
 
 def load_json(text):
     """Strictly decode a JSON text; SettingsError (line, column, no content) when it is not valid."""
-    try:
-        value, end = _DECODER.raw_decode(text, _WS.match(text, 0).end())
-    except json.JSONDecodeError as exc:
-        raise SettingsError('invalid JSON: %s' % exc.msg, exc.lineno, exc.colno)
-    except _NonStrictConstant:
-        # The settings parser knows where the constant is.
-        settings_json.parse(text)
-        raise SettingsError('NaN and Infinity are not allowed in strict JSON')
-    except RecursionError:
-        raise SettingsError('JSON value is nested too deeply')
-    end = _WS.match(text, end).end()
-    if end != len(text):
-        line, column = settings_json.position(text, end)
-        raise SettingsError('invalid JSON: extra data after the top-level value', line, column)
-    return value
+    return settings_json.loads(text)
 
 
 def _members(text, start):
     """``[(key, value_start, value_end)]`` of the valid JSON object starting at ``text[start]``."""
     members = []
-    pos = _WS.match(text, start + 1).end()
+    skip = settings_json.skip_whitespace
+    pos = skip(text, start + 1)
     if text[pos] == '}':
         return members
     while True:
         key, pos = _scanstring(text, pos + 1, True)
-        pos = _WS.match(text, pos).end() + 1
-        value_start = _WS.match(text, pos).end()
-        dummy, value_end = _DECODER.raw_decode(text, value_start)
+        pos = skip(text, pos) + 1
+        value_start = skip(text, pos)
+        dummy, value_end = settings_json.decode_value(text, value_start)
         members.append((key, value_start, value_end))
-        pos = _WS.match(text, value_end).end()
+        pos = skip(text, value_end)
         if text[pos] == '}':
             return members
-        pos = _WS.match(text, pos + 1).end()
+        pos = skip(text, pos + 1)
 
 
 def _reserialise(text, path, value):
@@ -520,7 +495,7 @@ def set_field(text, path, value):
     if list(path) == [settings_json.MODEL_KEY]:
         return settings_json.set_model(text, value)
     load_json(text)
-    start = _WS.match(text, 0).end()
+    start = settings_json.skip_whitespace(text, 0)
     for depth, key in enumerate(path):
         if text[start] != '{':
             raise SettingsError("cannot set '%s': '%s' is not a JSON object"
@@ -531,7 +506,7 @@ def set_field(text, path, value):
         # Duplicate keys: JSON decoders keep the last one, so that is the one in effect.
         dummy, value_start, value_end = found[-1]
         if depth == len(path) - 1:
-            if _DECODER.raw_decode(text, value_start)[0] == value:
+            if settings_json.decode_value(text, value_start)[0] == value:
                 return text
             return text[:value_start] + json.dumps(value, ensure_ascii=False) + text[value_end:]
         start = value_start

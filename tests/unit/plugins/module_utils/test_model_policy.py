@@ -312,7 +312,8 @@ def test_jmespath_missing(monkeypatch):
 # -- JSON -------------------------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize('text, line, column', [
-    ('{\n  "a": 1,\n}\n', 3, 1),
+    # The trailing comma itself is reported, as for every settings file.
+    ('{\n  "a": 1,\n}\n', 2, 9),
     ('{"a": NaN}', 1, 7),
     ('{"a": 1} x', 1, 10),
     ('', 1, 1),

@@ -312,9 +312,10 @@ def test_files_report_rows_errors_and_costs(monkeypatch, tree, capsys):
     writer = rows[paths['writer']]
     assert (writer['agent'], writer['compliant'], writer['monthly_cost_usd']) == ('writer', True, 3.5)
 
-    assert result['errors'] == [dict(source_type='json_file', source=paths['broken'], line=4, column=1,
-                                     error="line 4, column 1: invalid JSON: Expecting property name enclosed in "
-                                           "double quotes")]
+    # The trailing comma itself is named, with the strict-JSON hint every settings error carries.
+    assert result['errors'] == [dict(source_type='json_file', source=paths['broken'], line=3, column=39,
+                                     error='line 3, column 39: trailing comma is not allowed in strict JSON '
+                                           '(Claude Code would reject this file too)')]
     summary = result['summary']
     assert summary == dict(sources=5, agents=5, compliant=2, non_compliant=3,
                            non_compliant_agents=['research', 'summarizer', 'validator'], fixed=0, errors=1,
