@@ -44,3 +44,36 @@ def test_status_shows_the_fleet_table_without_changing_anything(host):
     assert 'claude-sonnet-4-6' in row or 'claude-haiku-4-5' in row
     assert SECRET not in run.stdout
     assert jada_molecule.state(host) == before
+
+
+def test_a_model_outside_the_allowed_list_is_refused_before_any_change(host):
+    before = jada_molecule.state(host)
+    run = jada_molecule.run_playbook('upgrade-model.yml', '-e', 'jada_agent_model=claude-opus-4-6',
+                                     '-e', '{"jada_agent_allowed_models": ["claude-sonnet-4-6", "claude-haiku-4-5"]}')
+    assert run.returncode != 0
+    assert 'model claude-opus-4-6 is not in agent_model_allowed_models' in run.stdout
+    assert jada_molecule.state(host) == before
+
+
+def test_a_contradicting_managed_setting_is_refused_before_any_change(host):
+    host.check_output('mkdir -p /etc/claude-code && '
+                      'echo \'{"model": "claude-haiku-4-5"}\' > /etc/claude-code/managed-settings.json')
+    try:
+        before = jada_molecule.state(host)
+        run = jada_molecule.run_playbook('upgrade-model.yml')
+        assert run.returncode != 0
+        assert '/etc/claude-code/managed-settings.json sets claude-haiku-4-5' in run.stdout
+        assert 'would never take effect' in run.stdout
+        assert jada_molecule.state(host) == before
+    finally:
+        host.check_output('rm -rf /etc/claude-code')
+
+
+def test_a_model_flag_in_exec_start_that_contradicts_is_refused_before_any_change(host):
+    before = jada_molecule.state(host)
+    run = jada_molecule.run_playbook(
+        'upgrade-model.yml',
+        '-e', 'agent_service_exec_start="/opt/jada/bin/claude --dangerously-skip-permissions --model claude-haiku-4-5"')
+    assert run.returncode != 0
+    assert '--model in agent_service_exec_start is claude-haiku-4-5' in run.stdout
+    assert jada_molecule.state(host) == before
