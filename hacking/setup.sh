@@ -17,8 +17,12 @@ apt_packages=(podman runc debootstrap uidmap slirp4netns fuse-overlayfs git make
 log() { printf '[setup] %s\n' "$*"; }
 
 install_system_packages() {
+    install_system_packages_named "${apt_packages[@]}"
+}
+
+install_system_packages_named() {
     local missing=() package
-    for package in "${apt_packages[@]}"; do
+    for package in "$@"; do
         dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")
     done
     if [ ${#missing[@]} -eq 0 ]; then
@@ -110,6 +114,35 @@ build_test_image() {
     rm -rf "$rootfs"
 }
 
+fetch_claude_code() {
+    # The pinned CLI package for the demo and the tests, fetched once with npm and checked against the
+    # checksum the claude_code role pins; the role copies it from here to the hosts (which have no npm).
+    local version platform sha256 dir tarball
+    read -r version platform sha256 < <("$JADA_VENV/bin/python" - "$root/roles/claude_code" <<'PYTHON'
+import sys, yaml
+defaults = yaml.safe_load(open(sys.argv[1] + '/defaults/main.yml'))
+checksums = yaml.safe_load(open(sys.argv[1] + '/vars/main.yml'))['__claude_code_checksums']
+version, platform = str(defaults['claude_code_version']), defaults['claude_code_platform']
+print(version, platform, checksums[version][platform])
+PYTHON
+    )
+    dir="$JADA_WORK/cache/claude-code"
+    tarball="$dir/anthropic-ai-claude-code-$platform-$version.tgz"
+    if [ -f "$tarball" ] && [ -f "$tarball.sha256" ] && [ "$(cat "$tarball.sha256")" = "$sha256" ]; then
+        return
+    fi
+    command -v npm >/dev/null || install_system_packages_named npm
+    mkdir -p "$dir"
+    log "fetching @anthropic-ai/claude-code-$platform@$version with npm (about 170 MB, once)"
+    (cd "$dir" && npm pack --silent "@anthropic-ai/claude-code-$platform@$version" >/dev/null)
+    if [ "$(sha256sum "$tarball" | cut -d' ' -f1)" != "$sha256" ]; then
+        echo "$tarball does not have the sha256 pinned in roles/claude_code/vars/main.yml ($sha256)" >&2
+        rm -f "$tarball"
+        exit 1
+    fi
+    echo "$sha256" > "$tarball.sha256"
+}
+
 prime_ansible_test_pip_bootstrap() {
     # ansible-test downloads get-pip.py from a host these machines cannot reach; it uses this cache first.
     local cache="$HOME/.ansible/test/cache"
@@ -129,6 +162,7 @@ main() {
     install_collections
     write_podman_configuration
     build_test_image
+    fetch_claude_code
     prime_ansible_test_pip_bootstrap
     log "ready in $((SECONDS - started)) s (virtualenv $JADA_VENV, image $JADA_TEST_IMAGE)"
 }

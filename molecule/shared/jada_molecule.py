@@ -5,6 +5,7 @@ inventory) and compare hosts before and after, to prove what changed and what wa
 """
 
 import json
+import shlex
 import os
 import socket
 import subprocess
@@ -15,6 +16,9 @@ PROJECT = os.environ['MOLECULE_PROJECT_DIRECTORY']
 SETTINGS_FILES = ('/home/jada/.claude/settings.json', '/srv/jada/orchestrator/.claude/settings.json')
 UNIT = '/etc/systemd/system/jada-agent.service'
 DROPIN_DIR = UNIT + '.d'
+SOCKET = '/etc/systemd/system/jada-agent.socket'
+ENVIRONMENT_FILE = '/etc/jada/jada-agent.env'
+CLI = '/opt/jada/bin/claude'
 
 
 def run_playbook(playbook, *args):
@@ -37,8 +41,9 @@ def recap(output, host):
 
 def state(host):
     """What must not move on a host that a run leaves alone: file digests and the service's run."""
-    files = list(SETTINGS_FILES) + [UNIT]
-    digests = host.check_output('sha256sum %s %s/* 2>/dev/null || true' % (' '.join(files), DROPIN_DIR))
+    files = list(SETTINGS_FILES) + [UNIT, SOCKET, ENVIRONMENT_FILE]
+    digests = host.check_output('sha256sum %s %s/* 2>/dev/null; readlink %s || true' % (
+        ' '.join(files), DROPIN_DIR, CLI))
     service = host.check_output(
         'systemctl show -p ActiveState,MainPID,NRestarts,InvocationID,ActiveEnterTimestamp jada-agent')
     return {'digests': digests, 'service': service}
@@ -79,3 +84,39 @@ def start_moto_server():
             time.sleep(0.2)
     process.kill()
     raise AssertionError('moto_server did not start on %s' % url)
+
+
+API_DIR = '/var/lib/jada-messages-api'
+OUTPUT = '/var/log/jada-agent/output.jsonl'
+
+
+def script_api(host, scenario):
+    """Script the Messages API stand-in of a host (tests/messages_api/server.py reads it on its next request)."""
+    host.check_output("printf '%%s\\n' %s > %s/scenario.json.new && mv %s/scenario.json.new %s/scenario.json" % (
+        shlex.quote(json.dumps(scenario)), API_DIR, API_DIR, API_DIR))
+
+
+def api_requests(host):
+    """Every request the host's agent sent to the Messages API stand-in, oldest first (model, status, error)."""
+    text = host.check_output('cat %s/requests.jsonl 2>/dev/null || true' % API_DIR)
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+def service_starts(host):
+    """How many times systemd started jada-agent since the container booted."""
+    journal = host.check_output('journalctl -u jada-agent -o cat --no-pager')
+    return sum(1 for line in journal.splitlines() if line.startswith('Started jada-agent.service'))
+
+
+def ask_agent(name, *args):
+    """Submit one task to a host's running agent with jada.agent.agent_task; returns the module's result."""
+    inventory = os.path.dirname(os.environ['MOLECULE_INVENTORY_FILE'])
+    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(PROJECT, 'ansible.cfg'), ANSIBLE_LOAD_CALLBACK_PLUGINS='1',
+               ANSIBLE_STDOUT_CALLBACK='ansible.posix.json', ANSIBLE_NOCOLOR='1')
+    run = subprocess.run(['ansible', '-i', inventory, name, '--become', '-m', 'jada.agent.agent_task',
+                          '-a', ' '.join(('fail_on_error=false',) + args)],
+                         env=env, capture_output=True, text=True, check=False, timeout=300)
+    try:
+        return json.loads(run.stdout)['plays'][0]['tasks'][0]['hosts'][name]
+    except (ValueError, KeyError, IndexError):
+        raise AssertionError('ansible -m jada.agent.agent_task gave no result:\n%s\n%s' % (run.stdout, run.stderr))

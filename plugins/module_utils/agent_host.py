@@ -17,6 +17,7 @@ import hashlib
 import json
 import os
 import re
+import threading
 
 from ansible_collections.jada.agent.plugins.module_utils.claude_settings_json import (
     SettingsError,
@@ -26,6 +27,9 @@ from ansible_collections.jada.agent.plugins.module_utils.claude_settings_json im
 
 # Linux refuses any RLIMIT_NOFILE or fs.nr_open above this (sysctl_nr_open_max on 64-bit kernels).
 NR_OPEN_CEILING = 2147483584
+
+# Every npm package that ships the Claude Code CLI: the wrapper and the per-platform native binaries.
+CLI_PACKAGE_PREFIX = '@anthropic-ai/claude-code'
 
 # Mount point of procfs; every /proc path below is built from it at call time (tests point it elsewhere).
 PROC = '/proc'
@@ -44,6 +48,7 @@ _SHOW_ESCAPE = re.compile(r'\\(x[0-9a-fA-F]{2}|.)')
 _C_ESCAPES = {'a': '\a', 'b': '\b', 'f': '\f', 'n': '\n', 'r': '\r', 't': '\t', 'v': '\v'}
 # Colours and other terminal control sequences (ANSI CSI), which would hide a word from a \b pattern.
 _ANSI_CSI = re.compile(r'\x1b\[[0-?]*[ -/]*[@-~]')
+_CLI_VERSION = re.compile(r'^\s*([0-9]+\.[0-9]+\.[0-9]+(?:-[0-9A-Za-z.-]+)?)\s+\(Claude Code\)\s*$', re.MULTILINE)
 
 
 def parse_show(text):
@@ -274,3 +279,86 @@ def journal_since(module, unit, since_text, since_monotonic):
     except (IOError, OSError):
         boot_id = None
     return journal_entries_after(out, since_monotonic, boot_id)
+
+
+def parse_version_output(text):
+    """The version in the output of ``claude --version`` (``2.1.328 (Claude Code)``), or None.
+
+    Anything else (another program's banner, an agent that ignored the flag and started) is no version.
+    """
+    match = _CLI_VERSION.search(_ANSI_CSI.sub('', text or ''))
+    return match.group(1) if match else None
+
+
+def cli_package(text):
+    """(name, version) from the text of a package.json of a Claude Code package, else (None, None)."""
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return None, None
+    if not isinstance(data, dict):
+        return None, None
+    name, version = data.get('name'), data.get('version')
+    if not isinstance(name, str) or not name.startswith(CLI_PACKAGE_PREFIX) or not isinstance(version, str) or not version:
+        return None, None
+    return name, version
+
+
+def package_json_candidates(binary):
+    """Where the package.json of an installed binary can be, nearest first.
+
+    The native packages keep the binary beside it (``package/claude``); the npm wrapper one level down
+    (``bin/claude.exe``).
+    """
+    directory = os.path.dirname(binary)
+    return [os.path.join(directory, 'package.json'), os.path.join(os.path.dirname(directory), 'package.json')]
+
+
+def cli_install(path):
+    """What is installed at ``path``, from the files alone: it never runs the binary.
+
+    ``version`` and ``package`` come from the package.json of the npm package the resolved binary belongs
+    to, and ``install_dir`` is that package's directory; all three are None for a binary of no package.
+    """
+    real_path = os.path.realpath(os.path.expanduser(path))
+    result = {'path': path, 'exists': os.path.exists(real_path), 'real_path': real_path,
+              'version': None, 'package': None, 'install_dir': None}
+    if not os.path.isfile(real_path):
+        return result
+    for candidate in package_json_candidates(real_path):
+        try:
+            with open(candidate, 'rb') as handle:
+                name, version = cli_package(handle.read().decode('utf-8', 'replace'))
+        except (IOError, OSError):
+            continue
+        if name:
+            result.update(version=version, package=name, install_dir=os.path.dirname(candidate))
+            break
+    return result
+
+
+def is_executable_file(path):
+    return os.path.isfile(path) and os.access(path, os.X_OK)
+
+
+def run_with_timeout(module, argv, seconds):
+    """module.run_command with the process killed after ``seconds``: (rc, stdout, stderr).
+
+    run_command has no timeout of its own, and a program that ignores the arguments (a wrapper that
+    starts the agent) would hang the whole module. A program that cannot be executed gives rc None.
+    """
+    timers = []
+
+    def arm(process):
+        timer = threading.Timer(seconds, process.kill)
+        timer.daemon = True
+        timer.start()
+        timers.append(timer)
+
+    try:
+        return module.run_command(argv, before_communicate_callback=arm, handle_exceptions=False)
+    except (IOError, OSError) as exc:
+        return None, '', str(exc)
+    finally:
+        for timer in timers:
+            timer.cancel()

@@ -21,6 +21,7 @@ description:
     effective file-descriptor limits of the running process from C(/proc/<MainPID>/limits) (the only
     truthful source, because systemd silently clamps a C(LimitNOFILE) it cannot apply), and the kernel's
     C(fs.nr_open) and C(fs.file-max).
+  - The installed Claude Code CLI at O(cli_path) and its version, for the role C(jada.agent.claude_code).
   - Never returns the content of a settings or environment file; they hold secrets.
 author:
   - jada.agent maintainers (@jada)
@@ -56,6 +57,20 @@ options:
     type: list
     elements: path
     default: []
+  cli_path:
+    description:
+      - Path of the Claude Code CLI the service runs, reported in RV(cli).
+      - Its version comes from the C(package.json) of the npm package the resolved binary belongs to (a name
+        starting with C(@anthropic-ai/claude-code)), without running anything. Only for a binary of no
+        such package is C(<cli_path> --version) run, killed after 5 seconds.
+    type: path
+    default: /opt/jada/bin/claude
+  output:
+    description:
+      - The file the agent's standard output (its stream-json answers) is appended to. Its tail gives RV(agent),
+        the agent's latest answer; nothing of the answers' text is returned.
+    type: path
+    default: /var/log/jada-agent/output.jsonl
   journal_lines:
     description:
       - How many of the latest journal lines of the service that match O(journal_pattern) to return.
@@ -68,6 +83,7 @@ options:
     default: (?i)(\b|[a-z])(error|fatal|panic|failed)\b|\btraceback\b|\binvalid\b
 notes:
   - Journal lines are cut to 300 characters each.
+  - C(<cli_path> --version) runs as the connection user (root with become), in check mode too.
 seealso:
   - module: jada.agent.claude_settings
   - module: jada.agent.agent_service_health
@@ -86,6 +102,10 @@ EXAMPLES = r"""
 - name: Show the model the agent really uses
   ansible.builtin.debug:
     msg: "{{ orchestrator.effective_model.model }} (from {{ orchestrator.effective_model.source }})"
+
+- name: Show the installed Claude Code CLI
+  ansible.builtin.debug:
+    msg: "{{ orchestrator.cli.version | default('unknown', true) }} ({{ orchestrator.cli.package | default('no npm package', true) }})"
 """
 
 RETURN = r"""
@@ -177,6 +197,61 @@ effective_model:
   returned: always
   type: dict
   sample: {model: claude-sonnet-4-6, source: /srv/jada/orchestrator/.claude/settings.json}
+cli:
+  description: The Claude Code CLI at O(cli_path).
+  returned: always
+  type: dict
+  contains:
+    path: {description: The path as given., type: str, returned: always, sample: /opt/jada/bin/claude}
+    exists: {description: Whether the path resolves to something (a dangling link does not)., type: bool, returned: always, sample: true}
+    real_path:
+      description: What the path resolves to, following every symbolic link.
+      type: str
+      returned: always
+      sample: /opt/jada/lib/claude-code/2.1.328-linux-x64/claude
+    version:
+      description:
+        - The CLI's version, from its package's C(package.json) or else from C(--version) (C(2.1.328 (Claude Code))).
+        - C(null) when missing or unknown.
+      type: str
+      returned: always
+      sample: 2.1.328
+    package:
+      description: The npm package the binary belongs to, C(null) for a binary of no package.
+      type: str
+      returned: always
+      sample: "@anthropic-ai/claude-code-linux-x64"
+    install_dir:
+      description: The directory of that package (which holds its C(package.json)), C(null) for a binary of no package.
+      type: str
+      returned: always
+      sample: /opt/jada/lib/claude-code/2.1.328-linux-x64
+agent:
+  description:
+    - The agent's latest answer, from the tail of O(output) (see M(jada.agent.agent_task)); the proof of which
+      model the running agent really uses, where the settings files only say what it should use.
+    - C(null) when the agent has written nothing yet.
+  returned: always
+  type: dict
+  contains:
+    task_uuid: {description: The task the latest result answered., type: str, returned: always}
+    is_error: {description: Whether that result was an error., type: bool, returned: always, sample: false}
+    api_error_status: {description: The API's HTTP status of the error, if any., type: int, returned: always, sample: 404}
+    api_error_type: {description: The API's error type, if any., type: str, returned: always, sample: not_found_error}
+    models:
+      description: The models whose usage that result counted (C(null) without any result line).
+      type: list
+      elements: str
+      returned: always
+      sample: [claude-sonnet-4-6]
+    assistant_models:
+      description: The models of the latest answer messages.
+      type: list
+      elements: str
+      returned: always
+      sample: [claude-sonnet-4-6]
+    assistant_timestamp: {description: When the latest answer message was written (ISO 8601)., type: str, returned: always}
+    init_model: {description: The model the CLI resolved when its latest session started., type: str, returned: always}
 journal:
   description: The latest journal lines of the service that match O(journal_pattern), oldest first.
   returned: when O(journal_lines) > 0
@@ -190,9 +265,14 @@ import re
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.jada.agent.plugins.module_utils import agent_host
+from ansible_collections.jada.agent.plugins.module_utils import agent_task
 
 # Where the collection's roles install the unit file and its drop-in directory.
 UNIT_DIR = '/etc/systemd/system'
+
+# The real CLI answers --version in milliseconds; anything slower ignored the flag (a wrapper that started
+# the agent, for example) and must not hold up a read-only module.
+CLI_VERSION_TIMEOUT = 5
 
 
 def service_summary(name, show):
@@ -260,6 +340,23 @@ def effective_model(overrides, settings):
     return {'model': None, 'source': 'Claude Code default'}
 
 
+def cli_summary(module, path):
+    cli = agent_host.cli_install(path)
+    if cli['package'] is None and agent_host.is_executable_file(cli['real_path']):
+        rc, out, dummy = agent_host.run_with_timeout(module, [cli['path'], '--version'], CLI_VERSION_TIMEOUT)
+        if rc == 0:
+            cli['version'] = agent_host.parse_version_output(out)
+    return cli
+
+
+def latest_answer(module, path):
+    try:
+        return agent_task.read_latest_answer(path)
+    except agent_task.TaskError as exc:
+        module.warn('%s' % exc)
+        return None
+
+
 def journal_errors(module, service, lines, pattern):
     rc, out, dummy = module.run_command(['journalctl', '--unit', service, '--output', 'short-iso',
                                          '--no-pager', '--lines', '500'])
@@ -277,6 +374,8 @@ def main():
             settings_files=dict(type='list', elements='str', default=[]),
             managed_settings_dir=dict(type='path', default='/etc/claude-code'),
             files=dict(type='list', elements='path', default=[]),
+            cli_path=dict(type='path', default='/opt/jada/bin/claude'),
+            output=dict(type='path', default=agent_task.DEFAULT_OUTPUT),
             journal_lines=dict(type='int', default=0),
             journal_pattern=dict(type='str', default=r'(?i)(\b|[a-z])(error|fatal|panic|failed)\b|\btraceback\b|\binvalid\b'),
         ),
@@ -312,6 +411,8 @@ def main():
         models=dict((entry['path'], entry['model']) for entry in settings),
         overrides=overrides,
         effective_model=effective_model(overrides, settings),
+        cli=cli_summary(module, module.params['cli_path']),
+        agent=latest_answer(module, module.params['output']),
     )
     if module.params['journal_lines'] > 0:
         result['journal'] = journal_errors(module, name, module.params['journal_lines'], module.params['journal_pattern'])

@@ -22,6 +22,10 @@ description:
   - When O(expected_nofile) is set, the running process has exactly that soft and hard C(RLIMIT_NOFILE)
     in C(/proc/<MainPID>/limits). systemd silently clamps a C(LimitNOFILE) it cannot apply, so
     C(systemctl show) cannot be trusted for this.
+  - With O(smoke_task), the agent also answers one small task through its inbox, without error and, when
+    O(expected_model) is set, from that model (as M(jada.agent.agent_task) does). The Claude Code CLI starts
+    on any model and fails only at its first request, so C(active) alone proves little. The task is sent
+    after the settle window, and the PID and C(NRestarts) must stay the same across the window and the task.
 author:
   - jada.agent maintainers (@jada)
 extends_documentation_fragment:
@@ -29,7 +33,7 @@ extends_documentation_fragment:
 attributes:
   check_mode:
     support: full
-    details: The check only reads; it runs the same in check mode.
+    details: The check only reads; it runs the same in check mode, except that no smoke task is sent.
   diff_mode:
     support: none
   platform:
@@ -65,10 +69,52 @@ options:
     description: With O(restart), run C(systemctl daemon-reload) first, so changed unit files and drop-ins apply.
     type: bool
     default: false
+  smoke_task:
+    description:
+      - After the settle window, when the service is active and settled, send one task to the agent and
+        require its answer without error (see M(jada.agent.agent_task)). Each one is a real request, with its cost.
+      - Not sent in check mode.
+    type: bool
+    default: false
+    version_added: 0.2.0
+  expected_model:
+    description:
+      - With O(smoke_task), the model that must have answered the task. Any other model, or none, is a problem.
+      - Its dated snapshot (C(claude-sonnet-4-6-20260101) for C(claude-sonnet-4-6)) counts as the same model.
+    type: str
+    version_added: 0.2.0
+  smoke_timeout:
+    description:
+      - Seconds to wait for the answer to the smoke task. Must be greater than 0.
+      - While the API is overloaded the CLI retries for more than two minutes before it gives up.
+    type: float
+    default: 60
+    version_added: 0.2.0
+  smoke_prompt:
+    description: The smoke task. It is never returned.
+    type: str
+    default: Reply with the single word OK.
+    version_added: 0.2.0
+  inbox:
+    description: The FIFO the agent reads its tasks from (see M(jada.agent.agent_task)).
+    type: path
+    default: /run/jada-agent/tasks
+    version_added: 0.2.0
+  output:
+    description: The file the agent's standard output (stream-json lines) is appended to.
+    type: path
+    default: /var/log/jada-agent/output.jsonl
+    version_added: 0.2.0
+  lock:
+    description: The lock file that serialises writers of O(inbox). Created when missing.
+    type: path
+    default: /run/jada-agent/tasks.lock
+    version_added: 0.2.0
 notes:
   - Journal lines are cut to 300 characters each.
 seealso:
   - module: jada.agent.agent_host_info
+  - module: jada.agent.agent_task
 """
 
 EXAMPLES = r"""
@@ -78,6 +124,14 @@ EXAMPLES = r"""
     restart: true
     daemon_reload: true
     settle_seconds: 5
+
+- name: Restart the agent and prove that it answers with its model
+  jada.agent.agent_service_health:
+    service: jada-agent
+    restart: true
+    smoke_task: true
+    expected_model: claude-sonnet-4-6
+    smoke_timeout: 90
 
 - name: Verify the agent after its restart
   jada.agent.agent_service_health:
@@ -130,6 +184,17 @@ journal_failures:
   returned: always
   type: list
   elements: str
+smoke:
+  description:
+    - The smoke task's result, with the keys M(jada.agent.agent_task) returns (C(task_uuid), C(is_error),
+      C(answered_by), C(init_model), C(usage), C(cost_usd), C(duration_ms), C(duration_api_ms),
+      C(api_error_status), C(api_error_type), C(retries), C(timed_out), C(state), C(problems)).
+    - Null when no smoke task was sent (O(smoke_task) not set, check mode, or the service not active and settled).
+  returned: always
+  type: dict
+  sample: {task_uuid: 5f0c1c6e-4a51-4f43-9a3c-2b7d0f1e9a11, is_error: false, answered_by: [claude-sonnet-4-6],
+           init_model: claude-sonnet-4-6, cost_usd: 0.000096, duration_ms: 229, timed_out: false, problems: []}
+  version_added: 0.2.0
 """
 
 import re
@@ -138,6 +203,7 @@ import time
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.jada.agent.plugins.module_utils import agent_host
+from ansible_collections.jada.agent.plugins.module_utils import agent_task
 
 WATCHED = ('ActiveState', 'SubState', 'MainPID', 'NRestarts', 'ExecMainStartTimestamp',
            'ExecMainStartTimestampMonotonic', 'Result')
@@ -156,7 +222,8 @@ def snapshot(module, unit):
     }
 
 
-def settle_problems(name, before, after, settle_seconds):
+def settle_problems(name, before, after, settle_seconds, smoke=False):
+    also = ' and the smoke task' if smoke else ''
     problems = []
     if after['active_state'] != 'active':
         problems.append('%s is %s, not active (result: %s)' % (name, after['active_state'] or 'unknown', after['result']))
@@ -164,11 +231,12 @@ def settle_problems(name, before, after, settle_seconds):
         problems.append('%s has no running main process (MainPID %s)' % (name, after['main_pid']))
     # NRestarts only grows with automatic restarts (a manual start resets it; the PID check catches that).
     if after['n_restarts'] > before['n_restarts']:
-        problems.append('%s restarted %d times during the %g s settle window (NRestarts %d -> %d)' % (
-            name, after['n_restarts'] - before['n_restarts'], settle_seconds, before['n_restarts'], after['n_restarts']))
+        problems.append('%s restarted %d times during the %g s settle window%s (NRestarts %d -> %d)' % (
+            name, after['n_restarts'] - before['n_restarts'], settle_seconds, also, before['n_restarts'],
+            after['n_restarts']))
     elif after['main_pid'] != before['main_pid'] and after['active_state'] == 'active':
-        problems.append('%s changed its main process during the settle window (PID %s -> %s)' % (
-            name, before['main_pid'], after['main_pid']))
+        problems.append('%s changed its main process during the settle window%s (PID %s -> %s)' % (
+            name, also, before['main_pid'], after['main_pid']))
     return problems
 
 
@@ -198,6 +266,18 @@ def journal_failures(module, name, started, pattern):
     return [message[:300] for message in messages if matcher.search(message)]
 
 
+def smoke_task(params, service):
+    """Send the smoke task and judge its answer: (agent_task's result, problems)."""
+    try:
+        result = agent_task.run_task(params['smoke_prompt'], inbox=params['inbox'], output=params['output'],
+                                     lock=params['lock'], timeout=params['smoke_timeout'],
+                                     socket_unit=service + '.socket')
+    except agent_task.TaskError as exc:
+        return None, ['the smoke task could not be sent to %s: %s' % (service, exc)]
+    smoke = agent_task.report(result, params['expected_model'], params['smoke_timeout'])
+    return smoke, ['smoke task %s: %s' % (result['task_uuid'], problem) for problem in smoke['problems']]
+
+
 def restart(module, unit, daemon_reload):
     """Restart in the same module call as the verification: the restart window is one round trip shorter."""
     if daemon_reload:
@@ -220,6 +300,14 @@ def main():
             fail_when_unhealthy=dict(type='bool', default=True),
             restart=dict(type='bool', default=False),
             daemon_reload=dict(type='bool', default=False),
+            smoke_task=dict(type='bool', default=False),
+            expected_model=dict(type='str'),
+            smoke_timeout=dict(type='float', default=60),
+            # no_log: the invocation echoed in the result would carry the prompt otherwise.
+            smoke_prompt=dict(type='str', default=agent_task.SMOKE_PROMPT, no_log=True),
+            inbox=dict(type='path', default=agent_task.DEFAULT_INBOX),
+            output=dict(type='path', default=agent_task.DEFAULT_OUTPUT),
+            lock=dict(type='path', default=agent_task.DEFAULT_LOCK),
         ),
         supports_check_mode=True,
     )
@@ -231,11 +319,15 @@ def main():
         module.fail_json(msg='failure_pattern is not a valid regular expression: %s' % exc)
     if module.params['settle_seconds'] < 0:
         module.fail_json(msg='settle_seconds must not be negative, got %s' % module.params['settle_seconds'])
+    if module.params['smoke_timeout'] <= 0:
+        module.fail_json(msg='smoke_timeout must be greater than 0, got %s' % module.params['smoke_timeout'])
+    if module.params['smoke_task'] and not module.params['smoke_prompt'].strip():
+        module.fail_json(msg='smoke_prompt must not be empty')
 
     if module.params['restart']:
         if module.check_mode:
             module.exit_json(changed=True, healthy=None, problems=[], active_state='', main_pid=0, n_restarts=0,
-                             nofile={}, journal_failures=[], msg='check mode: %s would be restarted' % unit)
+                             nofile={}, journal_failures=[], smoke=None, msg='check mode: %s would be restarted' % unit)
         restart(module, unit, module.params['daemon_reload'])
 
     before = snapshot(module, unit)
@@ -243,6 +335,12 @@ def main():
     after = snapshot(module, unit)
 
     problems = settle_problems(name, before, after, module.params['settle_seconds'])
+    smoke = None
+    if module.params['smoke_task'] and not module.check_mode and not problems:
+        smoke, smoke_problems = smoke_task(module.params, name)
+        # A crash while answering is as bad as one while settling: compare the start of the window with now.
+        after = snapshot(module, unit)
+        problems = settle_problems(name, before, after, module.params['settle_seconds'], smoke=True) + smoke_problems
     nofile = agent_host.process_limits(after['main_pid']).get('nofile')
     manager = agent_host.process_limits(1).get('nofile', (None, None))[1]
     problem = limit_problem(name, module.params['expected_nofile'], nofile,
@@ -264,6 +362,7 @@ def main():
         n_restarts=after['n_restarts'],
         nofile={'soft': nofile[0], 'hard': nofile[1]} if nofile else {},
         journal_failures=failures,
+        smoke=smoke,
     )
     if problems and module.params['fail_when_unhealthy']:
         module.fail_json(msg='%s is not healthy: %s' % (name, '; '.join(problems)), **result)

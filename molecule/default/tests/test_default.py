@@ -3,8 +3,13 @@
 import json
 import os
 import pathlib
+import sys
 
 import pytest
+import yaml
+
+sys.path.insert(0, os.path.join(os.environ['MOLECULE_PROJECT_DIRECTORY'], 'molecule', 'shared'))
+import jada_molecule  # noqa: E402  pylint: disable=wrong-import-position
 
 testinfra_hosts = ['podman://jada-molecule-default']
 
@@ -40,16 +45,41 @@ def test_settings_file_stays_private(host, path):
     assert settings.mode == 0o600
 
 
-def test_service_runs_the_new_model(host):
-    service = host.service('jada-agent')
-    assert service.is_running
-    assert service.is_enabled
-    journal = host.check_output('journalctl -u jada-agent -o cat --no-pager')
-    starts = [line for line in journal.splitlines() if 'starting orchestrator' in line]
-    # Provisioned on Haiku, restarted exactly once for the upgrade, and not again by the idempotence run.
-    assert len(starts) == 2, journal
-    assert 'model=claude-haiku-4-5' in starts[0]
-    assert 'model=claude-sonnet-4-6' in starts[1]
+def test_service_was_restarted_once_for_the_upgrade(host):
+    # Started on Haiku by the provisioning, restarted once by the upgrade, and not again by the idempotence run.
+    assert jada_molecule.service_starts(host) == 2
+
+
+def test_the_api_was_asked_for_haiku_then_sonnet_only(host):
+    asked = [request['model'] for request in jada_molecule.api_requests(host)]
+    assert asked, 'the agent never reached the Messages API stand-in'
+    last_haiku = max(index for index, model in enumerate(asked) if model == 'claude-haiku-4-5')
+    assert set(asked[last_haiku + 1:]) == {'claude-sonnet-4-6'}, asked
+
+
+def test_the_running_agent_answers_on_sonnet(host):  # pylint: disable=unused-argument
+    answer = jada_molecule.ask_agent('jada-molecule-default', 'timeout=60')
+    assert answer['is_error'] is False and answer['answered_by'] == ['claude-sonnet-4-6'], answer
+    assert jada_molecule.api_requests(host)[-1]['model'] == 'claude-sonnet-4-6'
+
+
+def test_the_pinned_cli_runs(host):
+    version = yaml.safe_load(open(os.path.join(os.environ['MOLECULE_PROJECT_DIRECTORY'],
+                                               'roles/claude_code/defaults/main.yml')))['claude_code_version']
+    assert host.check_output('/opt/jada/bin/claude --version').startswith(str(version) + ' ')
+    argv = host.check_output('cat /proc/$(systemctl show -p MainPID --value jada-agent)/cmdline | tr "\\0" " "')
+    assert argv.startswith('/opt/jada/bin/claude -p --input-format stream-json') and '--dangerously-skip-permissions' in argv
+    assert host.check_output('ps -o user= -p $(systemctl show -p MainPID --value jada-agent)') == 'jada'
+
+
+def test_the_autoupdater_is_off(host):
+    # /proc/<pid>/environ is closed even to root in these containers (no CAP_SYS_PTRACE); systemd says what it set.
+    assert 'DISABLE_AUTOUPDATER=1' in host.check_output('systemctl show -p Environment --value jada-agent').split()
+
+
+def test_the_environment_file_is_private(host):
+    environment = host.file('/etc/jada/jada-agent.env')
+    assert environment.user == 'root' and environment.mode == 0o600
 
 
 def test_service_never_restarted_by_systemd(host):

@@ -9,8 +9,11 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import time
 
 import pytest
+from ansible.module_utils import basic
+from ansible.module_utils.testing import patch_module_args
 from hypothesis import given, strategies as st
 
 from ansible_collections.jada.agent.plugins.module_utils import agent_host
@@ -609,3 +612,185 @@ def test_journal_since_without_a_readable_boot_id_keeps_every_boot(fake_proc):
     messages = agent_host.journal_since(module, 'jada-agent', 'Sun 2026-11-22 08:32:30 UTC', STARTED_MONOTONIC)
 
     assert 'fatal: disk full' in messages
+
+
+# --- the Claude Code CLI ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize('text, expected', [
+    ('2.1.328 (Claude Code)\n', '2.1.328'),
+    ('2.1.328 (Claude Code)', '2.1.328'),
+    ('  2.1.328 (Claude Code)  \r\n', '2.1.328'),
+    ('1.0.0-beta.3 (Claude Code)\n', '1.0.0-beta.3'),
+    ('2.2.0-rc-1 (Claude Code)\n', '2.2.0-rc-1'),
+    ('Warning: config migrated\n2.1.328 (Claude Code)\n', '2.1.328'),
+    ('\x1b[1m2.1.328\x1b[22m (Claude Code)\n', '2.1.328'),
+    ('2.1.328\n', None),
+    ('2.1 (Claude Code)\n', None),
+    ('claude 2.1.328 (Claude Code)\n', None),
+    ('2.1.328 (Claude Desktop)\n', None),
+    ('jada-agent: starting orchestrator pid=4242 model=claude-haiku-4-5 source=default\n', None),
+    ('', None),
+    (None, None),
+])
+def test_parse_version_output(text, expected):
+    assert agent_host.parse_version_output(text) == expected
+
+
+# The package.json files of the published 2.1.328 packages, byte for byte in what matters.
+NATIVE_PACKAGE_JSON = (
+    '{\n  "name": "@anthropic-ai/claude-code-linux-x64",\n  "version": "2.1.328",\n'
+    '  "description": "Native binary for Claude Code on linux-x64",\n  "os": ["linux"],\n  "cpu": ["x64"],\n'
+    '  "libc": ["glibc"],\n  "license": "SEE LICENSE IN LICENSE.md",\n  "files": ["claude", "README.md", "LICENSE.md"]\n}\n')
+WRAPPER_PACKAGE_JSON = json.dumps({'name': '@anthropic-ai/claude-code', 'version': '2.1.328',
+                                   'bin': {'claude': 'bin/claude.exe'}, 'type': 'module'})
+
+
+@pytest.mark.parametrize('text, expected', [
+    (NATIVE_PACKAGE_JSON, ('@anthropic-ai/claude-code-linux-x64', '2.1.328')),
+    (NATIVE_PACKAGE_JSON.replace('linux-x64', 'linux-arm64-musl'), ('@anthropic-ai/claude-code-linux-arm64-musl', '2.1.328')),
+    (WRAPPER_PACKAGE_JSON, ('@anthropic-ai/claude-code', '2.1.328')),
+    ('{"name": "left-pad", "version": "1.3.0"}', (None, None)),
+    ('{"name": "@anthropic-ai/sdk", "version": "0.40.0"}', (None, None)),
+    ('{"name": "@anthropic-ai/claude-code-linux-x64"}', (None, None)),
+    ('{"name": "@anthropic-ai/claude-code-linux-x64", "version": ""}', (None, None)),
+    ('{"name": "@anthropic-ai/claude-code-linux-x64", "version": 2}', (None, None)),
+    ('{"name": ["@anthropic-ai/claude-code"], "version": "2.1.328"}', (None, None)),
+    ('["@anthropic-ai/claude-code", "2.1.328"]', (None, None)),
+    ('{"name": "@anthropic-ai/claude-code-linux-x64", ', (None, None)),
+    ('', (None, None)),
+])
+def test_cli_package(text, expected):
+    assert agent_host.cli_package(text) == expected
+
+
+def test_package_json_candidates_are_beside_then_above_the_binary():
+    assert agent_host.package_json_candidates('/opt/jada/lib/claude-code/2.1.328-linux-x64/claude') == [
+        '/opt/jada/lib/claude-code/2.1.328-linux-x64/package.json', '/opt/jada/lib/claude-code/package.json']
+
+
+def make_file(path, text, mode=0o644):
+    if not path.parent.is_dir():
+        path.parent.mkdir(parents=True)
+    path.write_text(text)
+    os.chmod(str(path), mode)
+    return path
+
+
+def layout_role(root):
+    """The claude_code role's layout: a link to the binary of an extracted native package."""
+    binary = make_file(root / 'lib' / '2.1.328-linux-x64' / 'claude', '#!/bin/sh\nexit 99\n', 0o755)
+    make_file(binary.parent / 'package.json', NATIVE_PACKAGE_JSON)
+    (root / 'bin').mkdir()
+    (root / 'bin' / 'claude').symlink_to(os.path.join('..', 'lib', '2.1.328-linux-x64', 'claude'))
+    return {'version': '2.1.328', 'package': '@anthropic-ai/claude-code-linux-x64', 'install_dir': str(binary.parent),
+            'exists': True, 'real_path': str(binary)}
+
+
+def layout_wrapper(root):
+    """npm install -g @anthropic-ai/claude-code."""
+    package = root / 'lib' / 'node_modules' / '@anthropic-ai' / 'claude-code'
+    binary = make_file(package / 'bin' / 'claude.exe', 'ELF', 0o755)
+    make_file(package / 'package.json', WRAPPER_PACKAGE_JSON)
+    (root / 'bin').mkdir()
+    (root / 'bin' / 'claude').symlink_to(binary)
+    return {'version': '2.1.328', 'package': '@anthropic-ai/claude-code', 'install_dir': str(package),
+            'exists': True, 'real_path': str(binary)}
+
+
+def layout_plain(root):
+    binary = make_file(root / 'bin' / 'claude', 'ELF', 0o755)
+    return {'version': None, 'package': None, 'install_dir': None, 'exists': True, 'real_path': str(binary)}
+
+
+def layout_foreign_package(root):
+    binary = make_file(root / 'bin' / 'claude', 'ELF', 0o755)
+    make_file(root / 'bin' / 'package.json', '{"name": "jada-tools", "version": "2.1.328"}')
+    return {'version': None, 'package': None, 'install_dir': None, 'exists': True, 'real_path': str(binary)}
+
+
+def layout_unreadable_package(root):
+    expected = layout_role(root)
+    (root / 'lib' / '2.1.328-linux-x64' / 'package.json').write_text('{"name": ')
+    expected.update(version=None, package=None, install_dir=None)
+    return expected
+
+
+def layout_dangling(root):
+    (root / 'bin').mkdir()
+    (root / 'bin' / 'claude').symlink_to(root / 'lib' / '2.1.300-linux-x64' / 'claude')
+    return {'version': None, 'package': None, 'install_dir': None, 'exists': False,
+            'real_path': str(root / 'lib' / '2.1.300-linux-x64' / 'claude')}
+
+
+def layout_missing(root):
+    return {'version': None, 'package': None, 'install_dir': None, 'exists': False, 'real_path': str(root / 'bin' / 'claude')}
+
+
+def layout_directory(root):
+    (root / 'bin' / 'claude').mkdir(parents=True)
+    make_file(root / 'bin' / 'package.json', NATIVE_PACKAGE_JSON)
+    return {'version': None, 'package': None, 'install_dir': None, 'exists': True, 'real_path': str(root / 'bin' / 'claude')}
+
+
+@pytest.mark.parametrize('layout', [layout_role, layout_wrapper, layout_plain, layout_foreign_package,
+                                    layout_unreadable_package, layout_dangling, layout_missing, layout_directory])
+def test_cli_install(tmp_path, layout):
+    expected = layout(tmp_path)
+    expected['path'] = str(tmp_path / 'bin' / 'claude')
+
+    assert agent_host.cli_install(str(tmp_path / 'bin' / 'claude')) == expected
+
+
+def test_cli_install_expands_the_home_directory(tmp_path, monkeypatch):
+    monkeypatch.setenv('HOME', str(tmp_path))
+    expected = layout_role(tmp_path)
+
+    cli = agent_host.cli_install('~/bin/claude')
+
+    assert cli['path'] == '~/bin/claude'
+    assert (cli['real_path'], cli['version']) == (expected['real_path'], '2.1.328')
+
+
+@pytest.fixture
+def real_module():
+    """An AnsibleModule whose run_command really runs programs."""
+    with patch_module_args({}):
+        return basic.AnsibleModule(argument_spec={})
+
+
+def test_run_with_timeout_returns_what_the_program_printed(tmp_path, real_module):
+    program = make_file(tmp_path / 'claude', '#!/bin/sh\necho "2.1.328 (Claude Code)"\n', 0o755)
+
+    rc, out, err = agent_host.run_with_timeout(real_module, [str(program), '--version'], 5)
+
+    assert (rc, agent_host.parse_version_output(out)) == (0, '2.1.328')
+
+
+def test_run_with_timeout_kills_a_program_that_ignores_the_flag(tmp_path, real_module):
+    # A wrapper that starts the long-running agent whatever its arguments.
+    program = make_file(tmp_path / 'claude', '#!/bin/sh\necho "jada-agent: starting"\nexec sleep 60\n', 0o755)
+    started = time.monotonic()
+
+    rc, out, err = agent_host.run_with_timeout(real_module, [str(program), '--version'], 0.5)
+
+    assert time.monotonic() - started < 10
+    assert rc == -9
+    assert agent_host.parse_version_output(out) is None
+
+
+@pytest.mark.parametrize('content', [None, 'no interpreter line, not a binary\n'])
+def test_run_with_timeout_of_a_program_that_cannot_run(tmp_path, real_module, content):
+    program = tmp_path / 'claude'
+    if content is not None:
+        make_file(program, content, 0o755)
+
+    rc, out, err = agent_host.run_with_timeout(real_module, [str(program), '--version'], 5)
+
+    assert (rc, out) == (None, '')
+    assert err
+
+
+@pytest.mark.parametrize('mode, executable', [(0o755, True), (0o644, False)])
+def test_is_executable_file(tmp_path, mode, executable):
+    assert agent_host.is_executable_file(str(make_file(tmp_path / 'claude', 'x', mode))) is executable
+    assert agent_host.is_executable_file(str(tmp_path)) is False

@@ -14,6 +14,7 @@ import pytest
 
 from ansible_collections.jada.agent.plugins.module_utils import agent_host
 from ansible_collections.jada.agent.plugins.modules import agent_host_info
+from ansible_collections.jada.agent.tests.unit.plugins.modules import agent_fixtures
 from ansible_collections.jada.agent.tests.unit.plugins.modules.module_harness import (
     EXEC_START,
     FakeCommands,
@@ -81,6 +82,7 @@ class Host(object):
         self.env_file.write_text('ANTHROPIC_API_KEY=%s\n' % ENV_FILE_SECRET)
 
         self.managed = root / 'etc' / 'claude-code'
+        self.cli = root / 'opt' / 'jada' / 'bin' / 'claude'
         self.user_settings = root / 'home' / 'jada' / '.claude' / 'settings.json'
         self.project_settings = root / 'srv' / 'jada' / 'orchestrator' / '.claude' / 'settings.json'
         for path in (self.user_settings, self.project_settings):
@@ -106,6 +108,8 @@ class Host(object):
             'service': 'jada-agent',
             'settings_files': [str(self.user_settings), str(self.project_settings)],
             'managed_settings_dir': str(self.managed),
+            'cli_path': str(self.cli),
+            'output': str(self.root / 'output.jsonl'),
         }
         args.update(extra)
         return args
@@ -526,3 +530,151 @@ def test_result_is_plain_json(host, run):
 
     assert json.loads(result.text) == dict(result)
     assert os.path.isabs(result['unit']['path'])
+
+
+# --- the Claude Code CLI ----------------------------------------------------------------------------
+
+def package_json(name, version='2.1.328'):
+    """package.json of a Claude Code npm package, as published (the native ones name their platform)."""
+    return json.dumps({'name': name, 'version': version, 'description': 'Native binary for Claude Code on linux-x64',
+                       'os': ['linux'], 'cpu': ['x64'], 'libc': ['glibc'], 'license': 'SEE LICENSE IN LICENSE.md',
+                       'files': ['claude', 'README.md', 'LICENSE.md']}, indent=2) + '\n'
+
+
+def install_package(host, directory, name, version='2.1.328', binary='claude'):
+    """An extracted npm package: the binary (which must never be run to learn its version) and package.json."""
+    host.write(directory / 'package.json', package_json(name, version))
+    binary_path = host.write(directory / binary, '#!/bin/sh\nexit 99\n')
+    os.chmod(str(binary_path), 0o755)
+    return binary_path
+
+
+def plain_binary(host, path):
+    binary = host.write(path, '\x7fELF not really\n')
+    os.chmod(str(binary), 0o755)
+    return binary
+
+
+def test_cli_missing(host, run):
+    result = run(host.args())
+
+    assert result['cli'] == {'path': str(host.cli), 'exists': False, 'real_path': str(host.cli),
+                             'version': None, 'package': None, 'install_dir': None}
+    assert host.commands.called(str(host.cli)) == []
+
+
+def test_cli_installed_by_the_role_is_read_from_its_package_without_running_it(host, run):
+    install_dir = host.root / 'opt' / 'jada' / 'lib' / 'claude-code' / '2.1.328-linux-x64'
+    binary = install_package(host, install_dir, '@anthropic-ai/claude-code-linux-x64')
+    host.cli.parent.mkdir(parents=True)
+    host.cli.symlink_to(binary)
+
+    result = run(host.args())
+
+    assert result['cli'] == {'path': str(host.cli), 'exists': True, 'real_path': str(binary), 'version': '2.1.328',
+                             'package': '@anthropic-ai/claude-code-linux-x64', 'install_dir': str(install_dir)}
+    assert [argv[0] for argv in host.commands.calls] == ['systemctl']
+
+
+def test_cli_of_the_npm_wrapper_package_is_read_one_level_up(host, run):
+    # npm install -g @anthropic-ai/claude-code: bin/claude.exe, package.json in the package directory.
+    package_dir = host.root / 'usr' / 'lib' / 'node_modules' / '@anthropic-ai' / 'claude-code'
+    binary = install_package(host, package_dir, '@anthropic-ai/claude-code', '2.1.300', binary='bin/claude.exe')
+    host.cli.parent.mkdir(parents=True)
+    host.cli.symlink_to(binary)
+
+    cli = run(host.args())['cli']
+
+    assert (cli['version'], cli['package'], cli['install_dir']) == ('2.1.300', '@anthropic-ai/claude-code', str(package_dir))
+
+
+@pytest.mark.parametrize('rc, out, version', [
+    (0, '2.1.328 (Claude Code)\n', '2.1.328'),
+    (0, '2.2.0-beta.1 (Claude Code)\n', '2.2.0-beta.1'),
+    # A wrapper that ignored the flag and started the agent until it was killed.
+    (-9, 'jada-agent: starting orchestrator pid=4242 model=claude-haiku-4-5 source=default\n', None),
+    (0, 'jada-agent: starting orchestrator pid=4242 model=claude-haiku-4-5 source=default\n', None),
+    (1, '2.1.328 (Claude Code)\n', None),
+    (None, '', None),
+])
+def test_cli_without_a_package_answers_version(host, run, rc, out, version):
+    plain_binary(host, host.cli)
+    host.commands.on(str(host.cli), (rc, out, ''))
+
+    cli = run(host.args())['cli']
+
+    assert cli == {'path': str(host.cli), 'exists': True, 'real_path': str(host.cli), 'version': version,
+                   'package': None, 'install_dir': None}
+    assert host.commands.called(str(host.cli)) == [[str(host.cli), '--version']]
+
+
+def test_cli_beside_a_foreign_package_json_is_a_plain_binary(host, run):
+    plain_binary(host, host.cli)
+    host.write(host.cli.parent / 'package.json', package_json('left-pad', '1.3.0'))
+    host.commands.on(str(host.cli), (0, '2.1.328 (Claude Code)\n', ''))
+
+    cli = run(host.args())['cli']
+
+    assert (cli['version'], cli['package'], cli['install_dir']) == ('2.1.328', None, None)
+
+
+def test_cli_that_is_not_executable_is_not_run(host, run):
+    host.write(host.cli, 'not a program\n')
+
+    cli = run(host.args())['cli']
+
+    assert (cli['exists'], cli['version']) == (True, None)
+    assert host.commands.called(str(host.cli)) == []
+
+
+def test_cli_behind_a_dangling_link(host, run):
+    gone = host.root / 'opt' / 'jada' / 'lib' / 'claude-code' / '2.1.300-linux-x64' / 'claude'
+    host.cli.parent.mkdir(parents=True)
+    host.cli.symlink_to(gone)
+
+    cli = run(host.args())['cli']
+
+    assert cli == {'path': str(host.cli), 'exists': False, 'real_path': str(gone), 'version': None,
+                   'package': None, 'install_dir': None}
+    assert host.commands.calls == host.commands.called('systemctl')
+
+
+def test_cli_is_reported_in_check_mode_too(host, run):
+    install_package(host, host.cli.parent, '@anthropic-ai/claude-code-linux-arm64')
+
+    checked = run(host.args(), check_mode=True)
+
+    assert (checked['cli']['version'], checked['cli']['package']) == ('2.1.328', '@anthropic-ai/claude-code-linux-arm64')
+
+
+# --- the agent's latest answer ----------------------------------------------------------------------
+
+@pytest.mark.parametrize('sample, expected', [
+    # The third task of the service, after a restart: answered by Haiku.
+    ('service-success.jsonl', {'task_uuid': agent_fixtures.AFTER_RESTART_TASK, 'is_error': False,
+                               'models': ['claude-haiku-4-5'], 'init_model': 'claude-haiku-4-5'}),
+    # Refused with 404: no model answered, whatever the settings say.
+    ('notfound-404.jsonl', {'task_uuid': agent_fixtures.SAMPLE_TASK, 'is_error': True, 'api_error_status': 404,
+                            'api_error_type': 'not_found_error', 'models': [], 'init_model': 'claude-sonnet-4-6'}),
+])
+def test_the_agents_latest_answer_comes_from_its_output(host, run, sample, expected):
+    (host.root / 'output.jsonl').write_text('\n'.join(agent_fixtures.cli_lines(sample)) + '\n')
+
+    agent = run(host.args())['agent']
+
+    assert dict((key, agent[key]) for key in expected) == expected
+
+
+def test_the_latest_answer_never_carries_the_answer_text(host, run):
+    lines = agent_fixtures.cli_lines('service-success.jsonl')
+    (host.root / 'output.jsonl').write_text('\n'.join(lines) + '\n')
+    assert any('"result":"OK"' in line for line in lines)
+
+    result = run(host.args())
+
+    assert result['agent']['models'] == ['claude-haiku-4-5']
+    assert '"OK"' not in json.dumps(result['agent']) and 'hello' not in result.raw
+
+
+def test_no_output_yet_is_no_answer(host, run):
+    assert run(host.args())['agent'] is None

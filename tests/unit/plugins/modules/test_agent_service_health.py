@@ -6,10 +6,17 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from ansible_collections.jada.agent.plugins.module_utils import agent_host
 from ansible_collections.jada.agent.plugins.modules import agent_service_health
+from ansible_collections.jada.agent.tests.unit.plugins.modules.agent_fixtures import (
+    FakeAgent,
+    not_found_answer,
+    success_answer,
+)
 from ansible_collections.jada.agent.tests.unit.plugins.modules.module_harness import (
     FakeCommands,
     FakeProc,
@@ -404,3 +411,179 @@ def test_restart_in_check_mode_changes_nothing(host, run):
     assert result['changed'] is True
     assert host.commands.called('systemctl') == []
     assert host.slept == []
+
+
+# --- the smoke task ------------------------------------------------------------------------------------------
+
+HAIKU = 'claude-haiku-4-5'
+SMOKE_ANSWER = 'ANSWER-SECRET-51b7'
+
+
+class Smoke(object):
+    """The agent behind its inbox: answers each task with ``answer(task)``, noting how far the module was."""
+
+    def __init__(self, root, host):
+        self.host = host
+        self.inbox = str(root / 'tasks')
+        self.output = str(root / 'output.jsonl')
+        self.lock = str(root / 'tasks.lock')
+        self.answer = lambda task: success_answer(task['uuid'], SMOKE_ANSWER)
+        self.systemctl_calls_seen = []
+        self.agent = FakeAgent(self.inbox, self.output, self._respond)
+
+    def _respond(self, task):
+        self.systemctl_calls_seen.append(len(self.host.commands.called('systemctl')))
+        return self.answer(task)
+
+    def args(self, **extra):
+        args = {'smoke_task': True, 'inbox': self.inbox, 'output': self.output, 'lock': self.lock,
+                'smoke_timeout': 10}
+        args.update(extra)
+        return args
+
+
+@pytest.fixture
+def smoke(host, tmp_path):
+    agent = Smoke(tmp_path, host)
+    with agent.agent:
+        yield agent
+
+
+def test_smoke_task_answered_after_the_settle_window(host, smoke, run):
+    result = run(smoke.args(expected_model=HAIKU))
+
+    assert not result.failed
+    assert result['healthy'] is True
+    assert result['smoke']['answered_by'] == [HAIKU]
+    assert result['smoke']['is_error'] is False
+    assert result['smoke']['problems'] == []
+    assert result['smoke']['task_uuid'] == smoke.agent.tasks[0]['uuid']
+    assert smoke.agent.tasks[0]['message']['content'] == 'Reply with the single word OK.'
+    # Sent after the two snapshots around the settle window; a third one follows the answer.
+    assert smoke.systemctl_calls_seen == [2]
+    assert len(host.commands.called('systemctl')) == 3
+    assert [seconds for seconds, calls in host.slept] == [5.0]
+    assert SMOKE_ANSWER not in result.raw
+
+
+def test_smoke_prompt_is_sent_and_never_returned(host, smoke, run):
+    result = run(smoke.args(smoke_prompt='PROMPT-SECRET-c9d2: reply OK'))
+
+    assert smoke.agent.tasks[0]['message']['content'] == 'PROMPT-SECRET-c9d2: reply OK'
+    assert 'PROMPT-SECRET-c9d2' not in result.raw
+
+
+def test_smoke_task_answered_by_another_model(host, smoke, run):
+    result = run(smoke.args(expected_model='claude-sonnet-4-6'))
+
+    assert result.failed
+    assert result['healthy'] is False
+    uuid = result['smoke']['task_uuid']
+    assert result['problems'] == [
+        'smoke task %s: the task was answered by claude-haiku-4-5, not by the expected claude-sonnet-4-6 only' % uuid]
+    assert result['msg'] == 'jada-agent is not healthy: ' + result['problems'][0]
+
+
+def test_smoke_task_with_an_api_error_only_reported(host, smoke, run):
+    smoke.answer = lambda task: not_found_answer(task['uuid'])
+
+    result = run(smoke.args(fail_when_unhealthy=False))
+
+    assert not result.failed
+    assert result['healthy'] is False
+    assert result['smoke']['api_error_status'] == 404
+    assert result['problems'] == ['smoke task %s: the agent answered with API error 404 (not_found_error): the model '
+                                  'does not exist for this account or region, or the account has no access to it; the '
+                                  'agent runs claude-sonnet-4-6' % result['smoke']['task_uuid']]
+    assert 'issue with the selected model' not in result.raw
+
+
+def test_crash_while_answering_the_smoke_task(host, smoke, run):
+    def crash(task):
+        host.restart(913, n_restarts=1, monotonic=STARTED_MONOTONIC + 7100000)
+        return []
+
+    smoke.answer = crash
+
+    result = run(smoke.args(smoke_timeout=0.3))
+
+    assert result.failed
+    assert result['main_pid'] == 913
+    assert result['problems'][0] == ('jada-agent restarted 1 times during the 5 s settle window and the smoke task '
+                                     '(NRestarts 0 -> 1)')
+    assert result['problems'][1].startswith('smoke task %s: no result for the task within 0.3 s'
+                                            % result['smoke']['task_uuid'])
+    assert result['smoke']['timed_out'] is True
+
+
+def test_new_main_process_while_answering_the_smoke_task(host, smoke, run):
+    def replaced(task):
+        host.restart(913, n_restarts=0, monotonic=STARTED_MONOTONIC + 4000000)
+        return success_answer(task['uuid'])
+
+    smoke.answer = replaced
+
+    result = run(smoke.args())
+
+    assert result['problems'] == [
+        'jada-agent changed its main process during the settle window and the smoke task (PID 812 -> 913)']
+
+
+def test_no_smoke_task_when_the_service_did_not_settle(host, smoke, run):
+    host.during_settle = lambda: host.restart(913, n_restarts=1, monotonic=STARTED_MONOTONIC + 7100000)
+
+    result = run(smoke.args())
+
+    assert result['smoke'] is None
+    assert smoke.agent.raw == b''
+    assert result['problems'] == ['jada-agent restarted 1 times during the 5 s settle window (NRestarts 0 -> 1)']
+    assert len(host.commands.called('systemctl')) == 2
+
+
+def test_no_smoke_task_in_check_mode(host, smoke, run):
+    result = run(smoke.args(), check_mode=True)
+
+    assert result['healthy'] is True
+    assert result['smoke'] is None
+    assert smoke.agent.raw == b''
+
+
+def test_no_smoke_task_by_default(host, smoke, run):
+    result = run({'inbox': smoke.inbox, 'output': smoke.output, 'lock': smoke.lock})
+
+    assert result['smoke'] is None
+    assert smoke.agent.raw == b''
+    assert len(host.commands.called('systemctl')) == 2
+
+
+def test_restart_then_smoke_task(host, smoke, run):
+    RestartingHost(host)
+
+    result = run(smoke.args(restart=True))
+
+    assert [argv[1] for argv in host.commands.called('systemctl')] == ['restart', 'show', 'show', 'show']
+    assert smoke.systemctl_calls_seen == [3]
+    assert result['healthy'] is True
+    assert result['main_pid'] == 913
+
+
+def test_smoke_task_nobody_reads(host, run, tmp_path):
+    os.mkfifo(str(tmp_path / 'tasks'))
+
+    result = run({'service': 'other-agent', 'smoke_task': True, 'inbox': str(tmp_path / 'tasks'),
+                  'output': str(tmp_path / 'output.jsonl'), 'lock': str(tmp_path / 'tasks.lock')})
+
+    assert result.failed
+    assert result['smoke'] is None
+    assert result['problems'] == [
+        'the smoke task could not be sent to other-agent: nobody reads the agent inbox %s: the socket unit '
+        'other-agent.socket is not running (it keeps the FIFO open for the agent)' % (tmp_path / 'tasks')]
+
+
+@pytest.mark.parametrize('timeout', [0, -2])
+def test_smoke_timeout_must_be_positive(host, run, timeout):
+    result = run({'smoke_task': True, 'smoke_timeout': timeout})
+
+    assert result.failed
+    assert result['msg'] == 'smoke_timeout must be greater than 0, got %s' % float(timeout)
+    assert host.commands.calls == []

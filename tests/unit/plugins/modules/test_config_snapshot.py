@@ -439,3 +439,275 @@ def test_absent_in_check_mode_keeps_the_snapshot(host, run):
 
     assert result['changed'] is True
     assert (host.snapshot / 'manifest.json').is_file()
+
+
+# --- links: the CLI's symbolic link ------------------------------------------------------------------
+
+OLD_CLI = b'\x7fELF claude 2.1.300'
+NEW_CLI = b'\x7fELF claude 2.1.328'
+
+
+class CliHost(Host):
+    """The same configuration plus the CLI as the claude_code role installs it: a link into versioned installs."""
+
+    def __init__(self, root):
+        super(CliHost, self).__init__(root)
+        self.installs = root / 'opt' / 'jada' / 'lib' / 'claude-code'
+        self.old_binary = write(self.installs / '2.1.300-linux-x64' / 'claude', OLD_CLI, 0o755)
+        self.new_binary = write(self.installs / '2.1.328-linux-x64' / 'claude', NEW_CLI, 0o755)
+        self.cli = root / 'opt' / 'jada' / 'bin' / 'claude'
+        self.cli.parent.mkdir(parents=True)
+        self.old_target = os.path.join('..', 'lib', 'claude-code', '2.1.300-linux-x64', 'claude')
+        self.cli.symlink_to(self.old_target)
+
+    def args(self, state='present', **extra):
+        extra.setdefault('links', [str(self.cli)])
+        return super(CliHost, self).args(state, **extra)
+
+    def switch(self, target):
+        """What ansible.builtin.file state=link force=true does: a new link renamed over the old one."""
+        temporary = self.cli.parent / '.claude.tmp'
+        os.symlink(str(target), str(temporary))
+        os.rename(str(temporary), str(self.cli))
+
+    def installed(self):
+        return dict((str(path), path.read_bytes()) for path in (self.old_binary, self.new_binary))
+
+
+@pytest.fixture
+def cli_host(tmp_path):
+    return CliHost(tmp_path)
+
+
+def test_present_records_a_link_with_its_target_and_copies_nothing_behind_it(cli_host, run):
+    result = run(cli_host.args())
+
+    assert result['files'][-1] == {'path': str(cli_host.cli), 'real_path': str(cli_host.cli), 'existed': True,
+                                   'link': cli_host.old_target}
+    manifest = json.loads((cli_host.snapshot / 'manifest.json').read_text())
+    assert 'copy' not in manifest['entries'][-1]
+    # The copies of the settings, the unit and the drop-in; none of the binary.
+    assert sorted(os.listdir(str(cli_host.snapshot))) == ['000', '002', '003', 'manifest.json']
+
+
+def test_files_entries_keep_their_shape_beside_links(cli_host, run):
+    result = run(cli_host.args())
+
+    assert [sorted(entry) for entry in result['files'][:-1]] == [['existed', 'path', 'real_path']] * 4
+
+
+def rollout_replacing_the_link_with_a_link(host):
+    host.switch(host.new_binary)
+
+
+def rollout_replacing_the_link_with_a_file(host):
+    host.cli.unlink()
+    write(host.cli, NEW_CLI, 0o700)
+
+
+def rollout_removing_the_link(host):
+    host.cli.unlink()
+
+
+def rollout_removing_the_whole_directory(host):
+    host.cli.unlink()
+    host.cli.parent.rmdir()
+
+
+@pytest.mark.parametrize('rollout', [rollout_replacing_the_link_with_a_link, rollout_replacing_the_link_with_a_file,
+                                     rollout_removing_the_link, rollout_removing_the_whole_directory])
+def test_restore_puts_the_same_link_back(cli_host, run, rollout):
+    run(cli_host.args())
+    rollout(cli_host)
+
+    result = run(cli_host.args('restored'))
+
+    assert not result.failed, result.get('msg')
+    assert result['restored'] == [str(cli_host.cli)]
+    assert result['files'][-1] == {'path': str(cli_host.cli), 'existed': True, 'action': 'linked'}
+    assert cli_host.cli.is_symlink()
+    assert os.readlink(str(cli_host.cli)) == cli_host.old_target
+    assert cli_host.cli.read_bytes() == OLD_CLI
+    assert cli_host.installed() == {str(cli_host.old_binary): OLD_CLI, str(cli_host.new_binary): NEW_CLI}
+    assert [name for name in os.listdir(str(cli_host.cli.parent)) if name.startswith('.')] == []
+
+
+def test_restore_of_an_absolute_link(cli_host, run):
+    cli_host.switch(cli_host.old_binary)
+    run(cli_host.args())
+    cli_host.switch(cli_host.new_binary)
+
+    run(cli_host.args('restored'))
+
+    assert os.readlink(str(cli_host.cli)) == str(cli_host.old_binary)
+
+
+def test_restore_keeps_a_dangling_link_dangling(cli_host, run):
+    gone = os.path.join('..', 'lib', 'claude-code', '2.1.100-linux-x64', 'claude')
+    cli_host.switch(gone)
+    result = run(cli_host.args())
+    cli_host.switch(cli_host.new_binary)
+
+    run(cli_host.args('restored'))
+
+    assert result['files'][-1]['existed'] is True
+    assert os.readlink(str(cli_host.cli)) == gone
+    assert not cli_host.cli.exists()
+
+
+def test_restore_removes_a_link_that_did_not_exist(cli_host, run):
+    cli_host.cli.unlink()
+    present = run(cli_host.args())
+    cli_host.switch(cli_host.new_binary)
+
+    result = run(cli_host.args('restored'))
+
+    assert present['files'][-1] == {'path': str(cli_host.cli), 'real_path': str(cli_host.cli), 'existed': False, 'link': None}
+    assert result['files'][-1] == {'path': str(cli_host.cli), 'existed': False, 'action': 'removed'}
+    assert not os.path.lexists(str(cli_host.cli))
+    assert cli_host.new_binary.read_bytes() == NEW_CLI
+
+
+def test_a_regular_file_in_links_comes_back_in_place_of_the_link(cli_host, run):
+    # Before the role's first run the CLI was a plain binary at the path itself.
+    cli_host.cli.unlink()
+    write(cli_host.cli, OLD_CLI, 0o750)
+    present = run(cli_host.args())
+    rollout_replacing_the_link_with_a_link(cli_host)
+
+    result = run(cli_host.args('restored'))
+
+    assert present['files'][-1]['link'] is None
+    assert result['files'][-1] == {'path': str(cli_host.cli), 'existed': True, 'action': 'written'}
+    assert not cli_host.cli.is_symlink()
+    assert cli_host.cli.read_bytes() == OLD_CLI
+    assert mode_of(cli_host.cli) == 0o750
+    assert cli_host.new_binary.read_bytes() == NEW_CLI
+
+
+def test_a_regular_file_in_links_is_not_unchanged_behind_a_link_to_the_same_bytes(cli_host, run):
+    cli_host.cli.unlink()
+    write(cli_host.cli, NEW_CLI, 0o755)
+    run(cli_host.args())
+    cli_host.cli.unlink()
+    cli_host.cli.symlink_to(cli_host.new_binary)
+
+    result = run(cli_host.args('restored'))
+
+    assert result['restored'] == [str(cli_host.cli)]
+    assert not cli_host.cli.is_symlink()
+
+
+def test_files_still_write_through_links_beside_links(cli_host, run):
+    run(cli_host.args())
+    cli_host.rollout()
+    cli_host.switch(cli_host.new_binary)
+
+    result = run(cli_host.args('restored'))
+
+    assert sorted(result['restored']) == sorted([
+        str(cli_host.settings_link), str(cli_host.local_settings), str(cli_host.unit), str(cli_host.env_dropin),
+        str(cli_host.new_dropin), str(cli_host.cli)])
+    assert cli_host.settings_link.is_symlink()
+    assert cli_host.settings_target.read_bytes() == SETTINGS
+    assert os.readlink(str(cli_host.cli)) == cli_host.old_target
+
+
+def test_a_path_in_files_and_links_is_kept_as_a_link_once(cli_host, run):
+    result = run(cli_host.args(files=[str(cli_host.cli)], directories=[], links=[str(cli_host.cli), str(cli_host.cli)]))
+
+    assert result['files'] == [{'path': str(cli_host.cli), 'real_path': str(cli_host.cli), 'existed': True,
+                                'link': cli_host.old_target}]
+
+
+def test_a_link_in_a_linked_directory_is_restored_where_it_lives(cli_host, run):
+    # /opt/jada/bin is itself a link to another directory: the link lives in that directory.
+    real_bin = cli_host.root / 'data' / 'bin'
+    real_bin.parent.mkdir()
+    os.rename(str(cli_host.cli.parent), str(real_bin))
+    cli_host.cli.parent.symlink_to(real_bin)
+    present = run(cli_host.args())
+    cli_host.switch(cli_host.new_binary)
+
+    run(cli_host.args('restored'))
+
+    assert present['files'][-1]['real_path'] == str(real_bin / 'claude')
+    assert cli_host.cli.parent.is_symlink()
+    assert os.readlink(str(real_bin / 'claude')) == cli_host.old_target
+
+
+def test_restore_of_links_is_idempotent(cli_host, run):
+    run(cli_host.args())
+    cli_host.switch(cli_host.new_binary)
+    run(cli_host.args('restored'))
+    inode = os.lstat(str(cli_host.cli)).st_ino
+
+    second = run(cli_host.args('restored'))
+
+    assert (second['changed'], second['restored']) == (False, [])
+    assert os.lstat(str(cli_host.cli)).st_ino == inode
+
+
+def test_restore_of_links_in_check_mode_changes_nothing(cli_host, run):
+    run(cli_host.args())
+    cli_host.switch(cli_host.new_binary)
+
+    result = run(cli_host.args('restored'), check_mode=True)
+
+    assert (result['changed'], result['restored']) == (True, [str(cli_host.cli)])
+    assert os.readlink(str(cli_host.cli)) == str(cli_host.new_binary)
+
+
+def test_present_in_check_mode_with_links_writes_nothing(cli_host, run):
+    result = run(cli_host.args(), check_mode=True)
+
+    assert result['files'][-1]['link'] == cli_host.old_target
+    assert not cli_host.snapshot.parent.exists()
+
+
+def test_a_directory_in_links_fails_before_any_snapshot(cli_host, run):
+    result = run(cli_host.args(links=[str(cli_host.installs)]))
+
+    assert result.failed
+    assert result['msg'] == ('%s is neither a regular file nor a symbolic link; only those can be kept; '
+                             'no snapshot was taken' % cli_host.installs)
+    assert not cli_host.snapshot.parent.exists()
+
+
+def test_restore_fails_naming_the_link_when_a_directory_took_its_place(cli_host, run):
+    run(cli_host.args())
+    cli_host.cli.unlink()
+    cli_host.cli.mkdir()
+    (cli_host.cli / 'claude').write_bytes(NEW_CLI)
+
+    result = run(cli_host.args('restored'))
+
+    assert result.failed
+    assert result['msg'].startswith('restoring %s from the snapshot in %s failed: ' % (cli_host.cli, cli_host.snapshot))
+    assert [name for name in os.listdir(str(cli_host.cli.parent)) if name.startswith('.')] == []
+
+
+@needs_root
+def test_restore_puts_back_the_owner_of_the_link(cli_host, run):
+    os.lchown(str(cli_host.cli), *OWNER)
+    run(cli_host.args())
+    cli_host.switch(cli_host.new_binary)
+
+    run(cli_host.args('restored'))
+
+    status = os.lstat(str(cli_host.cli))
+    assert (status.st_uid, status.st_gid) == OWNER
+    # The link's own owner, not its target's.
+    assert owner_of(cli_host.old_binary) == (0, 0)
+
+
+@needs_root
+def test_a_link_with_another_owner_is_not_unchanged(cli_host, run):
+    os.lchown(str(cli_host.cli), *OWNER)
+    run(cli_host.args())
+    os.lchown(str(cli_host.cli), 0, 0)
+
+    result = run(cli_host.args('restored'))
+
+    assert result['restored'] == [str(cli_host.cli)]
+    assert (os.lstat(str(cli_host.cli)).st_uid, os.lstat(str(cli_host.cli)).st_gid) == OWNER
