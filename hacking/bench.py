@@ -59,7 +59,7 @@ def start_containers(count):
         state = run(['podman', 'container', 'inspect', '--format', '{{.State.Running}}', name], check=False)
         if state.stdout.strip() != 'true':
             run(['podman', 'rm', '-f', name], check=False)
-            run(['podman', 'run', '-d', '--name', name, '--hostname', name, IMAGE])
+            run(['podman', 'run', '-d', '--name', name, '--hostname', name, '--network', 'none', IMAGE])
     for index in range(1, count + 1):
         for attempt in range(50):  # pylint: disable=unused-variable
             if run(['podman', 'exec', container(index), 'systemctl', 'is-system-running', '--wait'],
@@ -83,6 +83,11 @@ def write_inventory(count, endpoint_url):
         'jada_agent_aws_access_key': 'AKIABENCHBENCHBENCH0',
         'jada_agent_aws_secret_key': 'bench-endpoint-secret',
         'jada_agent_serial': '100%',
+        # The real CLI talks to the Messages API stand-in inside each container (tests/messages_api).
+        'agent_service_environment': {'ANTHROPIC_BASE_URL': 'http://127.0.0.1:8765',
+                                      'ANTHROPIC_API_KEY': 'sk-ant-bench-placeholder',
+                                      'CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC': '1'},
+        'claude_code_cache_dir': os.path.join(WORK, '..', 'cache', 'claude-code'),
     }}}
     path = os.path.join(WORK, 'inventory.json')
     with open(path, 'w') as handle:

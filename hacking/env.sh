@@ -10,3 +10,6 @@ export PATH="$JADA_VENV/bin:$PATH"
 # Molecule and ansible-galaxy keep their state under ANSIBLE_HOME; keep it inside the checkout.
 export ANSIBLE_HOME="$JADA_WORK/ansible-home"
 export ANSIBLE_CONFIG="$JADA_ROOT/ansible.cfg"
+# The Claude Code CLI the Molecule orchestrators are provisioned with: older than the pinned one, so each
+# rollout under test moves the CLI version as well as the model (and each rollback must move it back).
+export JADA_PREVIOUS_CLAUDE_CODE_VERSION=2.1.327

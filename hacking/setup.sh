@@ -115,14 +115,15 @@ build_test_image() {
 }
 
 fetch_claude_code() {
-    # The pinned CLI package for the demo and the tests, fetched once with npm and checked against the
-    # checksum the claude_code role pins; the role copies it from here to the hosts (which have no npm).
+    # A CLI package for the demo and the tests (the pinned version, or the one given), fetched once with npm and
+    # checked against the sha256 the claude_code role pins; the role copies it from here to the hosts (which
+    # have no npm).
     local version platform sha256 dir tarball
-    read -r version platform sha256 < <("$JADA_VENV/bin/python" - "$root/roles/claude_code" <<'PYTHON'
+    read -r version platform sha256 < <("$JADA_VENV/bin/python" - "$root/roles/claude_code" "${1:-}" <<'PYTHON'
 import sys, yaml
 defaults = yaml.safe_load(open(sys.argv[1] + '/defaults/main.yml'))
 checksums = yaml.safe_load(open(sys.argv[1] + '/vars/main.yml'))['__claude_code_checksums']
-version, platform = str(defaults['claude_code_version']), defaults['claude_code_platform']
+version, platform = sys.argv[2] or str(defaults['claude_code_version']), defaults['claude_code_platform']
 print(version, platform, checksums[version][platform])
 PYTHON
     )
@@ -163,6 +164,8 @@ main() {
     write_podman_configuration
     build_test_image
     fetch_claude_code
+    # The version the Molecule orchestrators start from, so every rollout there also moves the CLI.
+    fetch_claude_code "$JADA_PREVIOUS_CLAUDE_CODE_VERSION"
     prime_ansible_test_pip_bootstrap
     log "ready in $((SECONDS - started)) s (virtualenv $JADA_VENV, image $JADA_TEST_IMAGE)"
 }

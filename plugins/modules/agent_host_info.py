@@ -236,8 +236,16 @@ agent:
   contains:
     task_uuid: {description: The task the latest result answered., type: str, returned: always}
     is_error: {description: Whether that result was an error., type: bool, returned: always, sample: false}
-    api_error_status: {description: The API's HTTP status of the error, if any., type: int, returned: always, sample: 404}
-    api_error_type: {description: The API's error type, if any., type: str, returned: always, sample: not_found_error}
+    api_error_status:
+      description: The API's HTTP status of the error, if any.
+      type: int
+      returned: always
+      sample: 404
+    api_error_type:
+      description: The API's error type, if any.
+      type: str
+      returned: always
+      sample: not_found_error
     models:
       description: The models whose usage that result counted (C(null) without any result line).
       type: list

@@ -227,18 +227,24 @@ def link_unchanged(entry):
     return target == entry['link'] and (status.st_uid, status.st_gid) == (entry['uid'], entry['gid'])
 
 
-def put_link(module, entry):
-    """Put the link back atomically: a new link beside it renamed over whatever is there now.
-
-    Removing first and linking after would leave a moment without the CLI, while the service may start it.
-    """
-    real_path = entry['real_path']
+def restore_target(module, real_path):
+    """The directory to restore real_path in (made when missing) and the SELinux context it must get, or None."""
     directory = os.path.dirname(real_path)
     if not os.path.isdir(directory):
         os.makedirs(directory)
     context = None
     if module.selinux_enabled():
         context = module.selinux_context(real_path) if os.path.lexists(real_path) else module.selinux_default_context(real_path)
+    return directory, context
+
+
+def put_link(module, entry):
+    """Put the link back atomically: a new link beside it renamed over whatever is there now.
+
+    Removing first and linking after would leave a moment without the CLI, while the service may start it.
+    """
+    real_path = entry['real_path']
+    directory, context = restore_target(module, real_path)
     temporary = os.path.join(directory, '.jada-restore.%d.%s' % (os.getpid(), binascii.hexlify(os.urandom(8)).decode()))
     os.symlink(entry['link'], temporary)
     try:
@@ -259,12 +265,7 @@ def put_back(module, snapshot_dir, entry):
     the kept ones.
     """
     real_path = entry['real_path']
-    directory = os.path.dirname(real_path)
-    if not os.path.isdir(directory):
-        os.makedirs(directory)
-    context = None
-    if module.selinux_enabled():
-        context = module.selinux_context(real_path) if os.path.exists(real_path) else module.selinux_default_context(real_path)
+    directory, context = restore_target(module, real_path)
     handle, temporary = tempfile.mkstemp(dir=directory, prefix='.jada-restore.')
     try:
         os.close(handle)

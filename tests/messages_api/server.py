@@ -238,6 +238,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
             'usage': None if plan['error'] else plan['usage'],
             'delay_seconds': plan['delay_seconds'],
             'received': started,
+            # The size of what the CLI sends (system prompt, tools, messages), never its text: it tells what a
+            # request would cost on the real API.
+            'body_bytes': len(raw),
+            'tools': len(body.get('tools') or []),
         })
         if plan['error']:
             self.send_json(status, error_body(plan['error'], model), {'request-id': request_id})

@@ -3,6 +3,8 @@
 import os
 import sys
 
+import yaml
+
 sys.path.insert(0, os.path.join(os.environ['MOLECULE_PROJECT_DIRECTORY'], 'molecule', 'shared'))
 import jada_molecule  # noqa: E402  pylint: disable=wrong-import-position
 
@@ -10,6 +12,8 @@ HOST = 'jada-molecule-checkmode'
 testinfra_hosts = ['podman://' + HOST]
 SECRET = 'demo-secret-0000-not-a-real-key'
 REPOSITORY_SETTINGS = '/srv/jada/orchestrator/.claude/settings.json'
+PINNED_CLI = yaml.safe_load(open(os.path.join(os.environ['MOLECULE_PROJECT_DIRECTORY'],
+                                              'roles/claude_code/defaults/main.yml')))['claude_code_version']
 
 
 def test_check_mode_on_a_converged_host_changes_nothing(host):
@@ -42,6 +46,9 @@ def test_status_shows_the_fleet_table_without_changing_anything(host):
     row = [line for line in run.stdout.splitlines() if line.strip().startswith(HOST)][0].split()
     assert 'active/running' in row and '16384' in row
     assert 'claude-sonnet-4-6' in row or 'claude-haiku-4-5' in row
+    # The pinned CLI, and the model of the agent's own latest answer (the smoke task after the upgrade).
+    assert row[-2:] == ['claude-sonnet-4-6', '16384']
+    assert str(PINNED_CLI) in row
     assert SECRET not in run.stdout
     assert jada_molecule.state(host) == before
 

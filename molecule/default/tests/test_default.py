@@ -72,6 +72,19 @@ def test_the_pinned_cli_runs(host):
     assert host.check_output('ps -o user= -p $(systemctl show -p MainPID --value jada-agent)') == 'jada'
 
 
+def test_the_cli_moved_from_the_provisioned_version_and_kept_it_for_a_rollback(host):
+    pinned = yaml.safe_load(open(os.path.join(os.environ['MOLECULE_PROJECT_DIRECTORY'],
+                                              'roles/claude_code/defaults/main.yml')))['claude_code_version']
+    previous = os.environ['JADA_PREVIOUS_CLAUDE_CODE_VERSION']
+    assert previous != pinned
+    assert host.file('/opt/jada/bin/claude').linked_to == '/opt/jada/lib/claude-code/%s-linux-x64/claude' % pinned
+    # The running process is the new binary: the restart happened after the switch.
+    exe = host.check_output('readlink /proc/$(systemctl show -p MainPID --value jada-agent)/exe')
+    assert exe == '/opt/jada/lib/claude-code/%s-linux-x64/claude' % pinned
+    assert host.file('/opt/jada/lib/claude-code/%s-linux-x64/claude' % previous).is_file
+    assert not host.file('/opt/jada/lib/claude-code/.anthropic-ai-claude-code-linux-x64-%s.tgz' % pinned).exists
+
+
 def test_the_autoupdater_is_off(host):
     # /proc/<pid>/environ is closed even to root in these containers (no CAP_SYS_PTRACE); systemd says what it set.
     assert 'DISABLE_AUTOUPDATER=1' in host.check_output('systemctl show -p Environment --value jada-agent').split()

@@ -94,3 +94,27 @@ def test_remediate_mode_fixes_every_drift(host_under_test, remediated):
 def test_after_remediation_the_report_is_clean(remediated):
     assert remediated['again'].returncode == 0
     assert remediated['second_report']['hosts'][HOST]['drift'] == []
+
+
+@pytest.fixture(scope='module', name='stale_agent')
+def fixture_stale_agent(host_under_test, remediated, tmp_path_factory):  # pylint: disable=unused-argument
+    """The files say Sonnet, but the running agent answers on Haiku: it was started while they said Haiku."""
+    jada_molecule.drift_model(host_under_test, REPOSITORY_SETTINGS, 'claude-haiku-4-5')
+    host_under_test.check_output('systemctl restart jada-agent')
+    answered = jada_molecule.ask_agent(HOST, 'timeout=60')['answered_by']
+    jada_molecule.drift_model(host_under_test, REPOSITORY_SETTINGS, 'claude-sonnet-4-6')
+    run, report = drift_run(tmp_path_factory.mktemp('stale'), 'report')
+    # Put the agent back on what its files say.
+    host_under_test.check_output('systemctl restart jada-agent')
+    restored = jada_molecule.ask_agent(HOST, 'timeout=60')['answered_by']
+    return {'answered': answered, 'run': run, 'report': report, 'restored': restored}
+
+
+def test_an_agent_answering_on_another_model_than_its_files_is_drift(stale_agent):
+    assert stale_agent['answered'] == ['claude-haiku-4-5']
+    drift = dict((item['check'], item) for item in stale_agent['report']['hosts'][HOST]['drift'])
+    assert drift["the model of the agent's latest answer"] == {
+        'check': "the model of the agent's latest answer", 'expected': 'claude-sonnet-4-6', 'actual': 'claude-haiku-4-5'}
+    assert not [check for check in drift if check.startswith('model in ')]
+    assert stale_agent['run'].returncode != 0
+    assert stale_agent['restored'] == ['claude-sonnet-4-6']

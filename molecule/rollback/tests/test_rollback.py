@@ -88,6 +88,14 @@ def test_the_canary_was_restarted_on_the_previous_model_and_answered_on_it(rollo
     assert NEW in [request['model'] for request in asked]
 
 
+def test_the_canary_runs_its_previous_cli_again(hosts, rollouts):  # pylint: disable=unused-argument
+    previous = '/opt/jada/lib/claude-code/%s-linux-x64/claude' % os.environ['JADA_PREVIOUS_CLAUDE_CODE_VERSION']
+    for name, host in hosts.items():
+        assert host.file(jada_molecule.CLI).linked_to == previous, name
+    exe = hosts[CANARY].check_output('readlink /proc/$(systemctl show -p MainPID --value jada-agent)/exe')
+    assert exe == previous
+
+
 def test_the_canary_answers_tasks_on_the_previous_model_now(hosts, rollouts):  # pylint: disable=unused-argument
     answer = jada_molecule.ask_agent(CANARY, 'timeout=60')
     assert answer['is_error'] is False and answer['answered_by'] == [OLD], answer

@@ -136,7 +136,10 @@ def test_the_request_log_holds_models_and_never_the_prompt(tmp_path):
         post(api.url, body('claude-haiku-4-5', stream=False))
     text = log.read_text()
     assert PROMPT not in text
-    assert [json.loads(line)['model'] for line in text.splitlines()] == ['claude-sonnet-4-6', 'claude-haiku-4-5']
+    entries = [json.loads(line) for line in text.splitlines()]
+    assert [entry['model'] for entry in entries] == ['claude-sonnet-4-6', 'claude-haiku-4-5']
+    assert all(entry['body_bytes'] == len(json.dumps(body(entry['model'], entry['stream'])).encode())
+               for entry in entries)
 
 
 def test_a_delay_is_applied_before_the_answer():
