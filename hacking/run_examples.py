@@ -16,7 +16,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # module -> (example names to run, whether they run in check mode). The rest need hosts, users or AWS that
 # the demo does not have (another user, a real region, a limit above the container's hard limit).
 SELECTED = {
-    'agent_host_info': (['Read the orchestrator\'s state', 'Show the model the agent really uses'], False),
+    'agent_host_info': (['Read the orchestrator\'s state', 'Show the model the agent really uses',
+                         'Show the installed Claude Code CLI'], False),
+    'agent_task': (['Only report what happened to a task', 'Show the cost of the task'], False),
     'agent_service_health': (['Only report'], False),
     'config_snapshot': (['Keep the configuration before the rollout', 'Put the previous configuration back'], False),
     'claude_settings': (['Set the model and fail if another settings file would override it'], True),

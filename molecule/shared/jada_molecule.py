@@ -19,6 +19,9 @@ DROPIN_DIR = UNIT + '.d'
 SOCKET = '/etc/systemd/system/jada-agent.socket'
 ENVIRONMENT_FILE = '/etc/jada/jada-agent.env'
 CLI = '/opt/jada/bin/claude'
+# The binary the agent's process runs. Root cannot read another user's /proc/<pid>/exe in these containers
+# (no CAP_SYS_PTRACE), the service user can.
+RUNNING_EXE = 'runuser -u jada -- readlink /proc/$(systemctl show -p MainPID --value jada-agent)/exe'
 
 
 def run_playbook(playbook, *args):

@@ -79,7 +79,7 @@ def test_the_cli_moved_from_the_provisioned_version_and_kept_it_for_a_rollback(h
     assert previous != pinned
     assert host.file('/opt/jada/bin/claude').linked_to == '/opt/jada/lib/claude-code/%s-linux-x64/claude' % pinned
     # The running process is the new binary: the restart happened after the switch.
-    exe = host.check_output('readlink /proc/$(systemctl show -p MainPID --value jada-agent)/exe')
+    exe = host.check_output(jada_molecule.RUNNING_EXE)
     assert exe == '/opt/jada/lib/claude-code/%s-linux-x64/claude' % pinned
     assert host.file('/opt/jada/lib/claude-code/%s-linux-x64/claude' % previous).is_file
     assert not host.file('/opt/jada/lib/claude-code/.anthropic-ai-claude-code-linux-x64-%s.tgz' % pinned).exists

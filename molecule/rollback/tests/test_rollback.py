@@ -92,7 +92,7 @@ def test_the_canary_runs_its_previous_cli_again(hosts, rollouts):  # pylint: dis
     previous = '/opt/jada/lib/claude-code/%s-linux-x64/claude' % os.environ['JADA_PREVIOUS_CLAUDE_CODE_VERSION']
     for name, host in hosts.items():
         assert host.file(jada_molecule.CLI).linked_to == previous, name
-    exe = hosts[CANARY].check_output('readlink /proc/$(systemctl show -p MainPID --value jada-agent)/exe')
+    exe = hosts[CANARY].check_output(jada_molecule.RUNNING_EXE)
     assert exe == previous
 
 
