@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole test suite, as README.md and .ci/run call it: set up, then every stage, each timed.
-# Usage: hacking/test.sh [STAGE...]   (default: all; stages: sanity units lint molecule demo build ecosystem)
+# Usage: hacking/test.sh [STAGE...]   (default: all; stages: sanity units lint molecule conformance demo build ecosystem)
 # A failed stage does not stop the others; the exit status is non-zero when any stage failed.
 set -uo pipefail
 # Plain output: CI logs are read as text.
@@ -174,13 +174,15 @@ ecosystem() {
 
 want() { [ $# -eq 0 ] || [[ " $* " == *" $stage_name "* ]]; }
 
-for stage_name in sanity units lint molecule demo build ecosystem; do
+for stage_name in sanity units lint molecule conformance demo build ecosystem; do
     want "$@" || continue
     case $stage_name in
         sanity) stage sanity sanity ;;
         units) stage units units ;;
         lint) stage ansible-lint lint ;;
         molecule) for scenario in "${molecule_scenarios[@]}"; do stage "molecule-$scenario" molecule_scenario "$scenario"; done ;;
+        # The model-resolution engine against the real CLI, scenario by scenario (tests/conformance).
+        conformance) stage conformance bash hacking/conformance.sh ;;
         demo) stage demo demo ;;
         build) stage build build ;;
         ecosystem) stage ecosystem ecosystem ;;

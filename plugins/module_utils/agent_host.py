@@ -16,9 +16,11 @@ import glob
 import hashlib
 import json
 import os
+import pwd
 import re
 import threading
 
+from ansible_collections.jada.agent.plugins.module_utils import model_resolution
 from ansible_collections.jada.agent.plugins.module_utils.claude_settings_json import (
     SettingsError,
     decode,
@@ -38,6 +40,7 @@ SHOW_PROPERTIES = (
     'LoadState', 'ActiveState', 'SubState', 'MainPID', 'NRestarts', 'ActiveEnterTimestamp',
     'ActiveEnterTimestampMonotonic', 'UnitFileState', 'ExecStart', 'Environment', 'EnvironmentFiles',
     'LimitNOFILE', 'LimitNOFILESoft', 'FragmentPath', 'DropInPaths', 'NeedDaemonReload', 'Result',
+    'WorkingDirectory', 'User',
 )
 
 _ARGV = re.compile(r'argv\[\]=(.*?) ;')
@@ -81,13 +84,7 @@ def model_flag(argv):
 
     When the flag is repeated the last one counts, as in Claude Code's option parser.
     """
-    found = None
-    for index, arg in enumerate(argv):
-        if arg == '--model' and index + 1 < len(argv):
-            found = argv[index + 1]
-        elif arg.startswith('--model='):
-            found = arg.split('=', 1)[1]
-    return found
+    return model_resolution.last_flag(argv, '--model')
 
 
 def _unescape_show(match):
@@ -123,15 +120,20 @@ def parse_env_file_value(text, key):
     As systemd reads it: the last assignment wins, lines starting with ``#`` or ``;`` are comments,
     one pair of surrounding quotes is removed, and ``export KEY=value`` is not an assignment of KEY.
     """
-    found = None
+    return parse_env_file_values(text, (key,)).get(key)
+
+
+def parse_env_file_values(text, keys):
+    """{key: value} of those of ``keys`` an EnvironmentFile text assigns; no other value is ever returned."""
+    found = {}
     for line in text.splitlines():
         line = line.strip()
         name, sep, value = line.partition('=')
-        if sep and name.strip() == key:
+        if sep and name.strip() in keys:
             value = value.strip()
             if len(value) >= 2 and value[0] == value[-1] and value[0] in '"\'':
                 value = value[1:-1]
-            found = value
+            found[name.strip()] = value
     return found
 
 
@@ -203,17 +205,83 @@ def settings_model(path):
     return result
 
 
-def override_candidates(settings_paths, managed_dir):
-    """Settings files that outrank the given ones: settings.local.json beside them, managed settings.
+def unit_environment_layers(show, service):
+    """The model-related part of the unit's environment, [(label, {name: value})] in the order systemd applies it.
 
-    ``~`` and ``~user`` in the settings paths expand on the host.
+    Environment= first, then each EnvironmentFile= in order (systemd: a file overrides Environment=, a later file an
+    earlier one). Only model_resolution.PLAN_VARIABLES are read out; a missing or unreadable file adds nothing.
     """
-    candidates = [os.path.join(managed_dir, 'managed-settings.json')]
-    candidates += sorted(glob.glob(os.path.join(managed_dir, 'managed-settings.d', '*.json')))
-    for path in [os.path.expanduser(path) for path in settings_paths]:
-        if os.path.basename(path) == 'settings.json':
-            candidates.append(os.path.join(os.path.dirname(path), 'settings.local.json'))
-    return candidates
+    names = model_resolution.PLAN_VARIABLES
+    layers = [('the environment of %s' % service, model_resolution.model_environment(parse_environment(show.get('Environment')), names))]
+    for path in environment_files(show.get('EnvironmentFiles')):
+        path = path.lstrip('-')
+        try:
+            with open(path) as handle:
+                values = parse_env_file_values(handle.read(), names)
+        except (IOError, OSError, UnicodeDecodeError):
+            continue
+        layers.append(('%s (EnvironmentFile of %s)' % (path, service), values))
+    return layers
+
+
+def unit_home(show, environment):
+    """The HOME the agent gets: its unit's HOME=, else the home of User= (root without one)."""
+    if environment.get('HOME'):
+        return environment['HOME']
+    user = show.get('User') or 'root'
+    try:
+        return pwd.getpwnam(user).pw_dir
+    except KeyError:
+        return '/root' if user == 'root' else os.path.join('/home', user)
+
+
+def unit_working_directory(show, home):
+    """The agent's working directory: WorkingDirectory= (``-`` prefix dropped, ``~`` is HOME), else /."""
+    value = (show.get('WorkingDirectory') or '').lstrip('-')
+    if value == '~':
+        return home
+    return value or '/'
+
+
+def read_settings_source(scope, path):
+    """One settings source for model_resolution: its text, or why it cannot be read; the text never leaves the host."""
+    real_path = os.path.realpath(path)
+    source = {'scope': scope, 'path': real_path, 'text': None, 'error': None}
+    if not os.path.exists(real_path):
+        return source
+    try:
+        with open(real_path, 'rb') as handle:
+            data = handle.read()
+    except (IOError, OSError) as exc:
+        source['error'] = 'cannot be read: %s' % (exc.strerror or exc)
+        return source
+    # The CLI accepts a UTF-8 byte order mark; decode() rejects it for the files this collection edits.
+    if data.startswith(b'\xef\xbb\xbf'):
+        data = data[3:]
+    try:
+        source['text'] = decode(data)
+    except SettingsError as exc:
+        source['error'] = str(exc)
+    return source
+
+
+def model_sources(show, service, managed_dir):
+    """(argv, environment layers, settings sources) of a unit, read from the host for model_resolution.resolve."""
+    argv = exec_start_argv(show.get('ExecStart'))
+    layers = unit_environment_layers(show, service)
+    environment = model_resolution.merge_layers(layers, model_resolution.PLAN_VARIABLES)[0]
+    home = unit_home(show, environment)
+    working_directory = unit_working_directory(show, home)
+    sources = []
+    for entry in model_resolution.source_plan(argv, environment, working_directory, home, managed_dir):
+        if entry['scope'] == 'managed-dropins':
+            for path in sorted(glob.glob(os.path.join(glob.escape(entry['path']), '*.json'))):
+                sources.append(read_settings_source('managed', path))
+        elif 'text' in entry:
+            sources.append(dict(entry, error=None))
+        else:
+            sources.append(read_settings_source(entry['scope'], entry['path']))
+    return argv, layers, sources
 
 
 def systemctl_show(module, unit, properties=SHOW_PROPERTIES):

@@ -15,8 +15,11 @@ description:
   - Returns, in a single round trip, what the roles and playbooks of this collection compare with the
     desired state, so a converged host costs one module execution instead of one per file or service.
   - The model of each Claude Code settings file and of every place that outranks them (C(--model) in
-    C(ExecStart), C(ANTHROPIC_MODEL) in the unit environment, C(settings.local.json), managed settings),
-    and the model Claude Code will actually use.
+    C(ExecStart), C(ANTHROPIC_MODEL) in the unit environment or in a settings file's C(env) block, C(--settings),
+    C(settings.local.json), managed settings), and the exact model ID the installed CLI will request at its next
+    start, decided by the collection's model resolution engine from the sources the unit's CLI really reads (its
+    user's configuration directory, C(CLAUDE_CONFIG_DIR), its working directory, C(--settings),
+    C(--setting-sources)), with the settings files it would skip and why.
   - The service state from C(systemctl show), the sha256 of the unit file and of each drop-in, the
     effective file-descriptor limits of the running process from C(/proc/<MainPID>/limits) (the only
     truthful source, because systemd silently clamps a C(LimitNOFILE) it cannot apply), and the kernel's
@@ -45,6 +48,9 @@ options:
       - Claude Code settings files to read, lowest precedence first (the user's C(~/.claude/settings.json),
         then the repository's C(.claude/settings.json)), as Claude Code reads them.
       - C(~) and C(~user) expand on the host.
+      - They give RV(settings) and RV(models) and bound RV(overrides). RV(effective_model) never depends on them; it
+        comes from the files the service's CLI reads (the C(User=)'s configuration directory or C(CLAUDE_CONFIG_DIR),
+        the C(WorkingDirectory=), C(--settings), managed settings).
     type: list
     elements: str
     default: []
@@ -186,17 +192,58 @@ models:
 overrides:
   description:
     - Places that set a model and outrank every file of O(settings_files), highest precedence first.
-    - C(kind) is C(flag) (C(--model) in C(ExecStart)), C(environment) (C(ANTHROPIC_MODEL)) or C(file)
-      (managed settings, C(settings.local.json)).
+    - C(kind) is C(flag) (C(--model) in C(ExecStart)), C(environment) (C(ANTHROPIC_MODEL) in the unit's environment
+      or in a settings file's C(env) block, which beats every C(model) key) or C(file) (managed settings,
+      C(--settings), C(settings.local.json)).
+    - C(model) is the raw value as set there (an alias stays an alias); RV(effective_model) says what it requests.
   returned: always
   type: list
   elements: dict
   sample: [{kind: environment, source: ANTHROPIC_MODEL in the environment of jada-agent, model: claude-haiku-4-5}]
 effective_model:
-  description: The model Claude Code uses at its next start, and where it comes from.
+  description:
+    - The model Claude Code requests at its next start, and where it comes from.
+    - Aliases, legacy remaps, C(ANTHROPIC_DEFAULT_*_MODEL), C(availableModels) and the built-in default are applied
+      with the facts recorded for the installed CLI version; for a version without facts RV(effective_model.model)
+      is C(null) and a warning says so.
   returned: always
   type: dict
-  sample: {model: claude-sonnet-4-6, source: /srv/jada/orchestrator/.claude/settings.json}
+  contains:
+    model:
+      description: The exact model ID the CLI will request; C(null) when unknown or when the CLI will not start.
+      type: str
+      returned: always
+      sample: claude-sonnet-5-5
+    setting:
+      description: The raw value that won (an alias, an ID), C(null) when nothing sets one.
+      type: str
+      returned: always
+      sample: sonnet
+    source:
+      description: The flag, variable or file the setting comes from (C(Claude Code default) when none).
+      type: str
+      returned: always
+      sample: /srv/jada/orchestrator/.claude/settings.json
+    skipped:
+      description: Settings files the CLI ignores, each with C(path) and C(reason) (line and column, never content).
+      type: list
+      elements: dict
+      returned: always
+    warnings:
+      description:
+        - Each with C(kind) and C(msg). Kinds are C(alias) (moves with CLI upgrades), C(legacy-remap), C(available-models),
+          C(default) (the built-in default is in use), C(unknown-cli-version), C(fatal), C(unmodelled), C(invalid-entry),
+          C(ignored) and C(unverified).
+      type: list
+      elements: dict
+      returned: always
+    fatal:
+      description: Why the CLI would exit at start (an invalid managed settings file or C(--settings)), else C(null).
+      type: str
+      returned: always
+  sample: {model: claude-sonnet-5-5, setting: sonnet, source: /srv/jada/orchestrator/.claude/settings.json,
+           skipped: [], warnings: [{kind: alias, msg: "alias \"sonnet\" requests claude-sonnet-5-5 in Claude Code 2.1.328"}],
+           fatal: null}
 cli:
   description: The Claude Code CLI at O(cli_path).
   returned: always
@@ -274,6 +321,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.jada.agent.plugins.module_utils import agent_host
 from ansible_collections.jada.agent.plugins.module_utils import agent_task
+from ansible_collections.jada.agent.plugins.module_utils import model_resolution
 
 # Where the collection's roles install the unit file and its drop-in directory.
 UNIT_DIR = '/etc/systemd/system'
@@ -304,48 +352,31 @@ def service_summary(name, show):
     }
 
 
-def unit_environment_model(show):
-    """ANTHROPIC_MODEL from Environment= or an EnvironmentFile (only that key is ever read out)."""
-    model = agent_host.parse_environment(show.get('Environment')).get('ANTHROPIC_MODEL')
-    for path in agent_host.environment_files(show.get('EnvironmentFiles')):
-        try:
-            with open(path.lstrip('-')) as handle:
-                value = agent_host.parse_env_file_value(handle.read(), 'ANTHROPIC_MODEL')
-        except (IOError, OSError):
-            continue
-        if value is not None:
-            model = value
-    return model
+def effective_model(resolution):
+    """The engine's answer without its candidates: model, setting, source, skipped, warnings, fatal."""
+    return dict((key, resolution[key]) for key in ('model', 'setting', 'source', 'skipped', 'warnings', 'fatal'))
 
 
-def find_overrides(service, show, settings_paths, managed_dir):
-    """Places above the settings files that set a model, highest precedence first."""
+def find_overrides(candidates, sources, settings):
+    """The places that set a model and outrank every file of settings_files, highest precedence first.
+
+    Flags and environment variables (the unit's or a settings file's env block) outrank every "model" key; a
+    "model" key counts when its file ranks above the highest of settings_files (the project file when none of
+    them is a file the CLI reads).
+    """
+    order = [source['path'] for source in sources]
+    given = set(entry['real_path'] for entry in settings)
+    ranks = [index for index, path in enumerate(order) if path in given]
+    if ranks:
+        top = max(ranks)
+    else:
+        top = max([index for index, source in enumerate(sources) if source['scope'] in ('user', 'project')] or [-1])
     overrides = []
-    flag = agent_host.model_flag(service['exec_start'])
-    if flag:
-        overrides.append({'kind': 'flag', 'source': '--model in ExecStart of %s' % service['name'], 'model': flag})
-    environment = unit_environment_model(show)
-    if environment:
-        overrides.append({'kind': 'environment', 'source': 'ANTHROPIC_MODEL in the environment of %s' % service['name'],
-                          'model': environment})
-    candidates = agent_host.override_candidates(settings_paths, managed_dir)
-    managed = [path for path in candidates if path.startswith(managed_dir.rstrip('/') + '/')]
-    local = [path for path in candidates if path not in managed]
-    # Claude Code reads managed settings above everything file-based, local files above the rest.
-    for path in managed + list(reversed(local)):
-        entry = agent_host.settings_model(path)
-        if entry['model'] is not None:
-            overrides.append({'kind': 'file', 'source': path, 'model': entry['model']})
+    for candidate in candidates:
+        if candidate['kind'] == 'file' and order.index(candidate['path']) <= top:
+            continue
+        overrides.append({'kind': candidate['kind'], 'source': candidate['source'], 'model': candidate['model']})
     return overrides
-
-
-def effective_model(overrides, settings):
-    if overrides:
-        return {'model': overrides[0]['model'], 'source': overrides[0]['source']}
-    for entry in reversed(settings):
-        if entry['model'] is not None:
-            return {'model': entry['model'], 'source': entry['real_path']}
-    return {'model': None, 'source': 'Claude Code default'}
 
 
 def cli_summary(module, path):
@@ -401,7 +432,9 @@ def main():
     # Paths stay as given (the keys of models); agent_host expands ~ and ~user where it opens them.
     settings_paths = module.params['settings_files']
     settings = [agent_host.settings_model(path) for path in settings_paths]
-    overrides = find_overrides(service, show, settings_paths, module.params['managed_settings_dir'])
+    cli = cli_summary(module, module.params['cli_path'])
+    argv, layers, sources = agent_host.model_sources(show, name, module.params['managed_settings_dir'])
+    resolution = model_resolution.resolve(sources, argv, layers, cli['version'], name)
     unit_path = os.path.join(UNIT_DIR, name + '.service')
 
     result = dict(
@@ -417,9 +450,9 @@ def main():
                 'file_max': agent_host.read_int(agent_host.proc_path('sys', 'fs', 'file-max'))},
         settings=settings,
         models=dict((entry['path'], entry['model']) for entry in settings),
-        overrides=overrides,
-        effective_model=effective_model(overrides, settings),
-        cli=cli_summary(module, module.params['cli_path']),
+        overrides=find_overrides(resolution['candidates'], sources, settings),
+        effective_model=effective_model(resolution),
+        cli=cli,
         agent=latest_answer(module, module.params['output']),
     )
     if module.params['journal_lines'] > 0:

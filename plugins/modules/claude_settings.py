@@ -101,10 +101,13 @@ options:
     type: list
     elements: str
 notes:
-  - Claude Code picks its model from, highest precedence first, managed settings (C(/etc/claude-code/managed-settings.json)
-    and C(/etc/claude-code/managed-settings.d/*.json)), command line flags, C(.claude/settings.local.json),
-    C(.claude/settings.json) and C(~/.claude/settings.json). The module reports in RV(overridden_by), and warns about,
-    the places on the same host that set a model and would win over the file it manages.
+  - Claude Code picks its model from, highest precedence first, C(--model), C(ANTHROPIC_MODEL) (the process environment
+    or the C(env) block of any settings file), then the C(model) key of managed settings
+    (C(/etc/claude-code/managed-settings.d/*.json) over C(/etc/claude-code/managed-settings.json)), C(--settings),
+    C(.claude/settings.local.json), C(.claude/settings.json) and C(~/.claude/settings.json). The module reports in
+    RV(overridden_by), and warns about, the files on the same host that would win over the file it manages, as the
+    collection's model resolution engine ranks them; M(jada.agent.agent_host_info) also weighs the service's flags
+    and environment.
   - A file starting with a UTF-8 byte order mark is rejected rather than silently kept or stripped, because Claude Code's
     C(JSON.parse) rejects it too; remove the BOM by hand.
   - O(mode), O(owner), O(group) and the SELinux options apply to the target of a symbolic link, not to the link.
@@ -194,8 +197,9 @@ overridden_by:
     - Higher-precedence settings files on the same host that set a model and would win over this file; each one is
       also raised as a warning.
     - Checked are C(settings.local.json) beside a file named C(settings.json), C(managed-settings.json) and
-      C(managed-settings.d/*.json) under the managed settings directory (C(/etc/claude-code) on Linux).
-    - Files that cannot be read or parsed are skipped with a warning.
+      C(managed-settings.d/*.json) under the managed settings directory (C(/etc/claude-code) on Linux), and the
+      C(env) blocks of those files and of the file itself (C(env.ANTHROPIC_MODEL) beats every C(model) key).
+    - Highest precedence first. Files Claude Code would skip (not strict JSON, a wrong type) are reported as warnings.
   returned: always
   type: list
   elements: dict
@@ -206,13 +210,19 @@ overridden_by:
       returned: always
       sample: /etc/claude-code/managed-settings.json
     model:
-      description: The model that file sets.
+      description: The model that file sets, as written there (an alias stays an alias).
       type: str
       returned: always
       sample: claude-opus-4-6
+    key:
+      description: Where in that file, C(model) or C(env.ANTHROPIC_MODEL).
+      type: str
+      returned: always
+      sample: model
   sample:
     - path: /srv/agent/.claude/settings.local.json
       model: sonnet
+      key: model
 """
 
 import glob
@@ -225,10 +235,11 @@ import tempfile
 import time
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.jada.agent.plugins.module_utils import agent_host
+from ansible_collections.jada.agent.plugins.module_utils import model_resolution
 from ansible_collections.jada.agent.plugins.module_utils.claude_settings_json import (
     SettingsError,
     decode,
-    read_model,
     update_model,
     validate_model,
 )
@@ -506,31 +517,38 @@ def _managed_settings_files():
     return files
 
 
-def find_overrides(path, real):
-    """Return ``(overrides, warnings)`` for settings files that set a model and outrank ``path``."""
-    candidates = []
-    if os.path.basename(path) == 'settings.json':
-        candidates.append(os.path.join(os.path.dirname(path), 'settings.local.json'))
+def override_sources(path, real):
+    """The settings sources that can outrank ``real``, with it, lowest precedence first, for model_resolution."""
     managed_root = os.path.realpath(MANAGED_SETTINGS_DIR)
-    # Managed files are not ranked among each other here: only non-managed targets get them.
-    if not (real + os.sep).startswith(managed_root + os.sep):
-        candidates.extend(_managed_settings_files())
+    managed = [agent_host.read_settings_source('managed', candidate) for candidate in _managed_settings_files()]
+    if (real + os.sep).startswith(managed_root + os.sep):
+        # A managed file is outranked only by the managed files that load after it.
+        paths = [source['path'] for source in managed]
+        return managed[paths.index(real):] if real in paths else [agent_host.read_settings_source('managed', real)]
+    sources = [agent_host.read_settings_source('project', real)]
+    if os.path.basename(path) == 'settings.json':
+        sources.append(agent_host.read_settings_source('local', os.path.join(os.path.dirname(path), 'settings.local.json')))
+    return sources + managed
+
+
+def find_overrides(path, real):
+    """Return ``(overrides, warnings)``: what sets a model over ``real``'s "model", highest precedence first.
+
+    model_resolution decides: a "model" key of a file that loads later (settings.local.json beside a settings.json,
+    managed settings) and ANTHROPIC_MODEL in any of their env blocks, the file's own included.
+    """
+    sources = [source for source in override_sources(path, real) if source['path'] != real or source['scope'] != 'local']
+    resolution = model_resolution.resolve(sources, [], [], None)
     overrides = []
-    problems = []
-    for candidate in candidates:
-        if not os.path.isfile(candidate) or os.path.realpath(candidate) == real:
+    for candidate in resolution['candidates']:
+        if candidate['kind'] == 'file' and candidate['path'] == real:
             continue
-        try:
-            with open(candidate, 'rb') as handle:
-                model = read_model(decode(handle.read()))
-        except OSError as exc:
-            problems.append('could not read %s to check whether it overrides the model: %s' % (candidate, _reason(exc)))
-            continue
-        except SettingsError as exc:
-            problems.append('could not check whether %s overrides the model: %s' % (candidate, exc))
-            continue
-        if model is not None:
-            overrides.append(dict(path=candidate, model=model))
+        key = 'model' if candidate['kind'] == 'file' else 'env.ANTHROPIC_MODEL'
+        overrides.append(dict(path=candidate['path'], model=candidate['model'], key=key))
+    problems = ['could not check whether %s overrides the model: Claude Code skips it: %s' % (entry['path'], entry['reason'])
+                for entry in resolution['skipped']]
+    if resolution['fatal']:
+        problems.append('could not check whether other files override the model: %s' % resolution['fatal'])
     return overrides, problems
 
 
@@ -573,8 +591,8 @@ def run(module):
         result['diff'] = diffs[0] if len(diffs) == 1 else diffs
     overrides, problems = find_overrides(path, real)
     for override in overrides:
-        module.warn('%s sets "model" to %s, which takes precedence over %s: Claude Code will use that model instead'
-                    % (override['path'], json.dumps(override['model'], ensure_ascii=False), real))
+        module.warn('%s sets "%s" to %s, which takes precedence over "model" in %s: Claude Code will use that model instead'
+                    % (override['path'], override['key'], json.dumps(override['model'], ensure_ascii=False), real))
     for problem in problems:
         module.warn(problem)
     result['overridden_by'] = overrides

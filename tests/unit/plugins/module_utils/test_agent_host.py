@@ -479,31 +479,72 @@ def test_settings_model_of_a_directory_cannot_be_read(tmp_path):
     assert entry['error'].startswith(str(tmp_path) + ': cannot be read: ')
 
 
-def test_override_candidates_are_managed_then_local(tmp_path):
+# override_candidates() is gone: it listed ~/.claude/settings.local.json, which the real CLI never reads
+# (model_resolution.source_plan decides the sources now; these tests cover reading them).
+
+def unit_show(tmp_path, **extra):
+    show = {'ExecStart': '{ path=/opt/jada/bin/claude ; argv[]=/opt/jada/bin/claude -p --verbose ; ignore_errors=no }',
+            'Environment': 'HOME=%s ANTHROPIC_API_KEY=sk-ant-secret' % (tmp_path / 'home'),
+            'EnvironmentFiles': '', 'WorkingDirectory': str(tmp_path / 'srv'), 'User': 'jada'}
+    show.update(extra)
+    return show
+
+
+def test_model_sources_follow_the_unit(tmp_path):
     managed = tmp_path / 'claude-code'
     (managed / 'managed-settings.d').mkdir(parents=True)
     (managed / 'managed-settings.d' / '20-model.json').write_text('{}')
     (managed / 'managed-settings.d' / '10-base.json').write_text('{}')
     (managed / 'managed-settings.d' / 'notes.txt').write_text('')
-    user = str(tmp_path / 'home' / '.claude' / 'settings.json')
-    project = str(tmp_path / 'srv' / '.claude' / 'settings.json')
-    other = str(tmp_path / 'srv' / '.claude' / 'team.json')
 
-    assert agent_host.override_candidates([user, project, other], str(managed)) == [
-        str(managed / 'managed-settings.json'),
-        str(managed / 'managed-settings.d' / '10-base.json'),
-        str(managed / 'managed-settings.d' / '20-model.json'),
-        str(tmp_path / 'home' / '.claude' / 'settings.local.json'),
-        str(tmp_path / 'srv' / '.claude' / 'settings.local.json'),
+    argv, layers, sources = agent_host.model_sources(unit_show(tmp_path), 'jada-agent', str(managed))
+
+    assert argv == ['/opt/jada/bin/claude', '-p', '--verbose']
+    assert layers == [('the environment of jada-agent', {'HOME': str(tmp_path / 'home')})]
+    assert [(source['scope'], source['path']) for source in sources] == [
+        ('user', str(tmp_path / 'home' / '.claude' / 'settings.json')),
+        ('project', str(tmp_path / 'srv' / '.claude' / 'settings.json')),
+        ('local', str(tmp_path / 'srv' / '.claude' / 'settings.local.json')),
+        ('managed', str(managed / 'managed-settings.json')),
+        ('managed', str(managed / 'managed-settings.d' / '10-base.json')),
+        ('managed', str(managed / 'managed-settings.d' / '20-model.json')),
     ]
+    assert [source['text'] for source in sources] == [None, None, None, None, '{}', '{}']
 
 
-def test_override_candidates_expand_the_home_directory(tmp_path, monkeypatch):
-    monkeypatch.setenv('HOME', str(tmp_path / 'home'))
+def test_environment_files_apply_after_environment_and_keep_only_model_variables(tmp_path):
+    env_file = tmp_path / 'agent.env'
+    env_file.write_text('ANTHROPIC_API_KEY=sk-ant-secret\nANTHROPIC_MODEL="claude-haiku-4-5"\nCLAUDE_CONFIG_DIR=/cfg\n')
+    show = unit_show(tmp_path, EnvironmentFiles='%s (ignore_errors=no) -%s (ignore_errors=yes)' % (env_file, tmp_path / 'gone'))
 
-    candidates = agent_host.override_candidates(['~/.claude/settings.json'], str(tmp_path / 'managed'))
+    layers = agent_host.unit_environment_layers(show, 'jada-agent')
 
-    assert candidates[-1] == str(tmp_path / 'home' / '.claude' / 'settings.local.json')
+    assert layers == [('the environment of jada-agent', {'HOME': str(tmp_path / 'home')}),
+                      ('%s (EnvironmentFile of jada-agent)' % env_file, {'ANTHROPIC_MODEL': 'claude-haiku-4-5',
+                                                                         'CLAUDE_CONFIG_DIR': '/cfg'})]
+
+
+@pytest.mark.parametrize('working_directory, expected', [
+    ('/srv/agent', '/srv/agent'),
+    ('-/srv/agent', '/srv/agent'),
+    ('~', '/home/jada'),
+    ('', '/'),
+])
+def test_unit_working_directory(working_directory, expected):
+    assert agent_host.unit_working_directory({'WorkingDirectory': working_directory}, '/home/jada') == expected
+
+
+def test_settings_source_with_a_byte_order_mark_is_read_without_it(tmp_path):
+    path = tmp_path / 'settings.json'
+    path.write_bytes(b'\xef\xbb\xbf{"model": "sonnet"}')
+
+    assert agent_host.read_settings_source('local', str(path))['text'] == '{"model": "sonnet"}'
+
+
+def test_settings_source_that_is_a_directory_has_an_error(tmp_path):
+    source = agent_host.read_settings_source('project', str(tmp_path))
+
+    assert source['text'] is None and source['error'].startswith('cannot be read: ')
 
 
 # --- systemctl show through run_command --------------------------------------------------------------

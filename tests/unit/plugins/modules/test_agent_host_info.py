@@ -51,11 +51,16 @@ LIMITS_DROPIN = '[Service]\nLimitNOFILE=65536\n'
 
 
 def settings_text(model=None):
-    """A settings file as Claude Code writes it, with a secret in its env block."""
+    """A settings file as Claude Code writes it, with a secret in its env block.
+
+    The env block sets no ANTHROPIC_MODEL (the CLI would request it over every "model" key), only a secret and a
+    variable the model does not depend on, whose value must never be returned either.
+    """
     members = ['  "$schema": "https://json.schemastore.org/claude-code-settings.json"']
     if model is not None:
         members.append('  "model": "%s"' % model)
-    members.append('  "env": {\n    "ANTHROPIC_API_KEY": "%s",\n    "ANTHROPIC_MODEL": "env-block-model"\n  }' % SETTINGS_SECRET)
+    members.append('  "env": {\n    "ANTHROPIC_API_KEY": "%s",\n    "ANTHROPIC_SMALL_FAST_MODEL": "env-block-model"\n  }'
+                   % SETTINGS_SECRET)
     return '{\n' + ',\n'.join(members) + '\n}\n'
 
 
@@ -88,9 +93,11 @@ class Host(object):
         for path in (self.user_settings, self.project_settings):
             path.parent.mkdir(parents=True)
 
+        # The unit's HOME and WorkingDirectory are where the CLI finds the user and project files.
         self.state = {'show': running_service(
-            Environment='HOME=/var/lib/jada "JADA_GREETING=hello world" ANTHROPIC_API_KEY=%s' % UNIT_SECRET,
+            Environment='HOME=%s "JADA_GREETING=hello world" ANTHROPIC_API_KEY=%s' % (root / 'home' / 'jada', UNIT_SECRET),
             EnvironmentFiles=['%s (ignore_errors=no)' % self.env_file],
+            WorkingDirectory=str(root / 'srv' / 'jada' / 'orchestrator'),
         )}
         self.journal = ''
         self.commands = FakeCommands(monkeypatch)
@@ -102,6 +109,13 @@ class Host(object):
             path.parent.mkdir(parents=True)
         path.write_text(text)
         return path
+
+    def install_cli(self, version='2.1.328'):
+        """The CLI package at cli_path: the model it requests depends on its version."""
+        install_package(self, self.root / 'opt' / 'jada' / 'lib' / 'claude-code', '@anthropic-ai/claude-code-linux-x64', version)
+        self.cli.parent.mkdir(parents=True, exist_ok=True)
+        if not self.cli.is_symlink():
+            self.cli.symlink_to(self.root / 'opt' / 'jada' / 'lib' / 'claude-code' / 'claude')
 
     def args(self, **extra):
         args = {
@@ -296,6 +310,9 @@ def test_models_of_each_settings_file(host, run):
 
 
 def test_models_are_keyed_by_the_path_as_given(host, run, monkeypatch):
+    # Was: ~/.claude/settings.local.json outranks ~/.claude/settings.json. The real CLI 2.1.328 never reads a
+    # settings.local.json beside the user file (it requested the user file's model), and remaps claude-opus-4-1.
+    host.install_cli()
     monkeypatch.setenv('HOME', str(host.root / 'home' / 'jada'))
     host.write(host.user_settings, settings_text('claude-opus-4-1'))
     host.write(host.user_settings.parent / 'settings.local.json', settings_text('claude-haiku-4-5'))
@@ -305,18 +322,26 @@ def test_models_are_keyed_by_the_path_as_given(host, run, monkeypatch):
     assert result['models'] == {'~/.claude/settings.json': 'claude-opus-4-1'}
     assert result['settings'][0]['path'] == '~/.claude/settings.json'
     assert result['settings'][0]['real_path'] == str(host.user_settings)
-    assert result['effective_model'] == {'model': 'claude-haiku-4-5',
-                                         'source': str(host.user_settings.parent / 'settings.local.json')}
+    effective = result['effective_model']
+    assert (effective['model'], effective['setting'], effective['source']) == (
+        'claude-opus-5-5', 'claude-opus-4-1', str(host.user_settings))
+    assert [warning['kind'] for warning in effective['warnings']] == ['legacy-remap']
+    assert result['overrides'] == []
+
+
+def model_and_source(result):
+    return result['effective_model']['model'], result['effective_model']['source']
 
 
 def test_settings_file_reached_through_a_symlink(host, run):
+    host.install_cli()
     shared = host.write(host.root / 'srv' / 'shared' / 'settings.json', settings_text('claude-sonnet-4-6'))
     host.project_settings.symlink_to(shared)
 
     result = run(host.args())
 
     assert result['settings'][1]['real_path'] == str(shared)
-    assert result['effective_model'] == {'model': 'claude-sonnet-4-6', 'source': str(shared)}
+    assert model_and_source(result) == ('claude-sonnet-4-6', str(shared))
 
 
 # Every place that can set the model, highest precedence first.
@@ -324,7 +349,8 @@ LAYERS = ('flag', 'unit_environment', 'environment_file', 'managed', 'project_lo
 
 
 def set_layers(host, layers):
-    """Give each of ``layers`` its own model, named after the layer."""
+    """Give each of ``layers`` its own model, named after the layer, on a host with the CLI installed."""
+    host.install_cli()
     if 'flag' in layers:
         host.state['show']['ExecStart'] = EXEC_START.replace(
             '--dangerously-skip-permissions ;', '--dangerously-skip-permissions --model model-from-flag ;')
@@ -357,15 +383,65 @@ def test_effective_model_precedence(host, run, top):
 
 
 def test_without_any_model_claude_code_decides(host, run):
+    # Was: model null. The real CLI 2.1.328 with no model anywhere requested claude-opus-5-5.
     set_layers(host, ())
 
     result = run(host.args())
 
-    assert result['effective_model'] == {'model': None, 'source': 'Claude Code default'}
+    assert model_and_source(result) == ('claude-opus-5-5', 'Claude Code default')
+    assert result['effective_model']['setting'] is None
+    assert [warning['kind'] for warning in result['effective_model']['warnings']] == ['default']
     assert result['overrides'] == []
 
 
+def test_unknown_cli_version_gives_no_model(host, run):
+    set_layers(host, ('project',))
+    host.install_cli('9.9.9')
+
+    effective = run(host.args())['effective_model']
+
+    assert effective['model'] is None
+    assert (effective['setting'], effective['source']) == ('model-from-project', str(host.project_settings))
+    assert [warning['kind'] for warning in effective['warnings']] == ['unknown-cli-version']
+    assert '9.9.9' in effective['warnings'][0]['msg']
+
+
+def test_env_block_of_the_user_file_beats_the_project_model(host, run):
+    # The real CLI 2.1.328 requested the user env block's ANTHROPIC_MODEL over the project file's "model".
+    set_layers(host, ('project',))
+    host.write(host.user_settings, '{"env": {"ANTHROPIC_MODEL": "sonnet", "ANTHROPIC_API_KEY": "%s"}}' % SETTINGS_SECRET)
+
+    result = run(host.args())
+
+    assert model_and_source(result) == ('claude-sonnet-5-5', 'ANTHROPIC_MODEL in the env block of %s' % host.user_settings)
+    assert result['effective_model']['setting'] == 'sonnet'
+    assert result['overrides'] == [{'kind': 'environment', 'model': 'sonnet',
+                                    'source': 'ANTHROPIC_MODEL in the env block of %s' % host.user_settings}]
+    assert SETTINGS_SECRET not in result.text
+
+
+def test_files_the_cli_skips_are_listed_with_line_and_column(host, run):
+    set_layers(host, ('project',))
+    local = host.write(host.project_settings.parent / 'settings.local.json', '{"model": "claude-haiku-4-5",}')
+
+    effective = run(host.args())['effective_model']
+
+    assert effective['model'] == 'model-from-project'
+    reason = 'line 1, column 29: trailing comma is not allowed in strict JSON (Claude Code would reject this file too)'
+    assert effective['skipped'] == [{'path': str(local), 'reason': reason}]
+
+
+def test_claude_config_dir_of_the_unit_moves_the_user_file(host, run):
+    set_layers(host, ('user',))
+    config = host.write(host.root / 'cfg' / 'settings.json', '{"model": "claude-haiku-4-5"}')
+    host.state['show']['Environment'] += ' CLAUDE_CONFIG_DIR=%s' % config.parent
+
+    assert model_and_source(run(host.args())) == ('claude-haiku-4-5', str(config))
+
+
 def test_overrides_are_listed_highest_first(host, run):
+    # Was: managed-settings.json above its drop-ins, and ~/.claude/settings.local.json listed. The real CLI 2.1.328
+    # requested a drop-in's model over managed-settings.json's, and never read a settings.local.json beside the user file.
     set_layers(host, LAYERS)
     host.write(host.managed / 'managed-settings.d' / '50-jada.json', settings_text('model-from-managed-dropin'))
     host.write(host.user_settings.parent / 'settings.local.json', settings_text('model-from-user_local'))
@@ -374,17 +450,15 @@ def test_overrides_are_listed_highest_first(host, run):
 
     assert result['overrides'] == [
         {'kind': 'flag', 'source': '--model in ExecStart of jada-agent', 'model': 'model-from-flag'},
-        {'kind': 'environment', 'source': 'ANTHROPIC_MODEL in the environment of jada-agent',
+        {'kind': 'environment', 'source': 'ANTHROPIC_MODEL in %s (EnvironmentFile of jada-agent)' % host.env_file,
          'model': 'model-from-environment-file'},
-        {'kind': 'file', 'source': str(host.managed / 'managed-settings.json'), 'model': 'model-from-managed'},
         {'kind': 'file', 'source': str(host.managed / 'managed-settings.d' / '50-jada.json'),
          'model': 'model-from-managed-dropin'},
+        {'kind': 'file', 'source': str(host.managed / 'managed-settings.json'), 'model': 'model-from-managed'},
         {'kind': 'file', 'source': str(host.project_settings.parent / 'settings.local.json'),
          'model': 'model-from-project_local'},
-        {'kind': 'file', 'source': str(host.user_settings.parent / 'settings.local.json'),
-         'model': 'model-from-user_local'},
     ]
-    assert result['effective_model'] == {'model': 'model-from-flag', 'source': '--model in ExecStart of jada-agent'}
+    assert model_and_source(result) == ('model-from-flag', '--model in ExecStart of jada-agent')
 
 
 def test_unit_environment_alone_overrides_settings(host, run):
@@ -392,14 +466,13 @@ def test_unit_environment_alone_overrides_settings(host, run):
 
     result = run(host.args())
 
-    assert result['effective_model'] == {'model': 'model-from-unit-environment',
-                                         'source': 'ANTHROPIC_MODEL in the environment of jada-agent'}
+    assert model_and_source(result) == ('model-from-unit-environment', 'ANTHROPIC_MODEL in the environment of jada-agent')
 
 
 def test_later_settings_file_beats_the_earlier_one(host, run):
     set_layers(host, ('project', 'user'))
 
-    assert run(host.args())['effective_model'] == {'model': 'model-from-project', 'source': str(host.project_settings)}
+    assert model_and_source(run(host.args())) == ('model-from-project', str(host.project_settings))
 
 
 def test_exported_variable_in_the_environment_file_is_not_an_override(host, run):
@@ -425,6 +498,7 @@ def test_unreadable_environment_file_is_skipped(host, run):
 
 
 def test_unparseable_settings_file_names_path_line_and_column(host, run):
+    host.install_cli()
     host.write(host.user_settings, settings_text('model-from-user'))
     broken = settings_text('model-from-project').replace('"env": {', '"env": {,')
     host.write(host.project_settings, broken)
@@ -436,7 +510,8 @@ def test_unparseable_settings_file_names_path_line_and_column(host, run):
     assert entry['exists'] is True
     assert entry['error'].startswith('%s: line 4, column 11: ' % host.project_settings), entry['error']
     assert result['models'][str(host.project_settings)] is None
-    assert result['effective_model'] == {'model': 'model-from-user', 'source': str(host.user_settings)}
+    assert model_and_source(result) == ('model-from-user', str(host.user_settings))
+    assert [entry['path'] for entry in result['effective_model']['skipped']] == [str(host.project_settings)]
     assert SETTINGS_SECRET not in result.text
     assert 'env-block-model' not in result.text
 

@@ -119,7 +119,9 @@ def test_changes_only_the_model_value(run_module, settings_file):
     assert result['model'] == NEW
     assert result['created'] is False
     assert result['path'] == str(settings_file)
-    assert result['overridden_by'] == []
+    # Was []: the file's own env.ANTHROPIC_MODEL beats its "model" (the real CLI 2.1.328 requested the env block's
+    # model for a project file holding both), so it is reported.
+    assert result['overridden_by'] == [{'path': str(settings_file), 'model': 'claude-opus-4-6', 'key': 'env.ANTHROPIC_MODEL'}]
     assert 'backup_file' not in result
     assert settings_file.read_text(encoding='utf-8') == SETTINGS.replace('"' + OLD + '"', '"' + NEW + '"')
 
@@ -530,14 +532,17 @@ def test_local_and_managed_settings_are_reported(run_module, settings_file, isol
     write(isolated_managed_settings / 'managed-settings.d' / '20-other.json', '{"env": {}}')
     write(isolated_managed_settings / 'managed-settings.d' / 'notes.txt', '{"model": "ignored"}')
     result = run_module({'path': str(settings_file), 'model': NEW})
+    # Highest precedence first (was local, managed, drop-in): the real CLI 2.1.328 requested an env block's model over
+    # every "model" key, a drop-in's over managed-settings.json's, and managed-settings.json's over the local file's.
     assert result['overridden_by'] == [
-        {'path': str(settings_file.parent / 'settings.local.json'), 'model': 'sonnet'},
-        {'path': str(isolated_managed_settings / 'managed-settings.json'), 'model': 'opus'},
-        {'path': str(isolated_managed_settings / 'managed-settings.d' / '10-model.json'), 'model': 'haiku'},
+        {'path': str(settings_file), 'model': 'claude-opus-4-6', 'key': 'env.ANTHROPIC_MODEL'},
+        {'path': str(isolated_managed_settings / 'managed-settings.d' / '10-model.json'), 'model': 'haiku', 'key': 'model'},
+        {'path': str(isolated_managed_settings / 'managed-settings.json'), 'model': 'opus', 'key': 'model'},
+        {'path': str(settings_file.parent / 'settings.local.json'), 'model': 'sonnet', 'key': 'model'},
     ]
-    assert len(result.warnings) == 3
-    assert all('takes precedence over %s' % settings_file in warning for warning in result.warnings)
-    assert '"sonnet"' in result.warnings[0]
+    assert len(result.warnings) == 4
+    assert all('takes precedence over "model" in %s' % settings_file in warning for warning in result.warnings)
+    assert '"sonnet"' in result.warnings[3]
     assert SECRET not in result.raw
 
 
@@ -547,10 +552,12 @@ def test_unparseable_override_warns_without_failing(run_module, settings_file, i
     write(isolated_managed_settings / 'managed-settings.json', '{"env": {"K": "%s"}' % SECRET)
     result = run_module({'path': str(settings_file), 'model': NEW})
     assert result.exit_code == 0 and result['changed'] is True
-    assert result['overridden_by'] == []
-    assert len(result.warnings) == 2
-    assert 'trailing comma' in result.warnings[0] and 'line 1, column 19' in result.warnings[0]
-    assert 'unexpected end of file' in result.warnings[1]
+    assert [override['key'] for override in result['overridden_by']] == ['env.ANTHROPIC_MODEL']
+    problems = result.warnings[1:]
+    assert len(problems) == 2
+    assert 'trailing comma' in problems[0] and 'line 1, column 19' in problems[0]
+    # An invalid managed file stops the CLI at start (observed with 2.1.328), which the warning says.
+    assert 'unexpected end of file' in problems[1] and 'exits at start' in problems[1]
     assert SECRET not in result.raw
 
 
