@@ -84,3 +84,17 @@ def test_a_model_flag_in_exec_start_that_contradicts_is_refused_before_any_chang
     assert run.returncode != 0
     assert '--model in agent_service_exec_start is claude-haiku-4-5' in run.stdout
     assert jada_molecule.state(host) == before
+
+
+def test_a_settings_file_the_cli_would_skip_is_refused_before_any_change(host):
+    local = '/srv/jada/orchestrator/.claude/settings.local.json'
+    host.check_output("printf '{\\n  \"model\": \"claude-opus-4-6\",\\n}\\n' > %s" % local)
+    before = jada_molecule.state(host)
+    try:
+        run = jada_molecule.run_playbook('upgrade-model.yml', '-e', 'jada_agent_model=claude-opus-4-6')
+        after = jada_molecule.state(host)
+    finally:
+        host.check_output('rm -f %s' % local)
+    assert run.returncode != 0
+    assert local in run.stdout and 'line 2, column 29' in run.stdout and 'nothing was changed' in run.stdout
+    assert after == before
