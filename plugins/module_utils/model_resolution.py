@@ -24,6 +24,7 @@ version-dependent ones (aliases, remaps, the default, the availableModels fallba
 
 from __future__ import annotations
 
+import json
 import os
 import re
 
@@ -33,6 +34,7 @@ from ansible_collections.jada.agent.plugins.module_utils.claude_settings_json im
     loads,
     parse,
     position,
+    set_model,
 )
 
 # The only environment names read from the unit, the environment files and the settings' env blocks.
@@ -467,3 +469,23 @@ def resolve(sources, argv, layers, cli_version, service='the service', facts_tab
         model = fallback
     result['model'] = model
     return result
+
+
+def with_model(sources, paths, model):
+    """The sources as they will be once ``model`` is written into the settings files at ``paths`` (real paths).
+
+    The edit is the one jada.agent.claude_settings makes (only the "model" bytes change; a missing file gets
+    ``{"model": ...}``), so resolving these sources answers "which model will the CLI request after the rollout".
+    A file that cannot be edited stays as it is: it is refused for itself.
+    """
+    planned = []
+    for source in sources:
+        if source['path'] in paths and not source.get('error'):
+            text = source.get('text')
+            try:
+                text = set_model(text, model) if text is not None and text.strip() else json.dumps({'model': model}) + '\n'
+            except (SettingsError, ValueError):
+                pass
+            source = dict(source, text=text)
+        planned.append(source)
+    return planned

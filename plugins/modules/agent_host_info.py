@@ -77,6 +77,15 @@ options:
         the agent's latest answer; nothing of the answers' text is returned.
     type: path
     default: /var/log/jada-agent/output.jsonl
+  desired_model:
+    description:
+      - The model a rollout will write into O(settings_files). When set, RV(planned_model) says which model the CLI
+        will request afterwards, and why, so a rollout can refuse before any change when something else would win
+        (a flag, an environment variable, an env block, a managed file, C(availableModels)).
+    type: str
+  desired_cli_version:
+    description: The CLI version the rollout installs, for RV(planned_model) (aliases resolve by version). Default the installed one.
+    type: str
   journal_lines:
     description:
       - How many of the latest journal lines of the service that match O(journal_pattern) to return.
@@ -244,6 +253,13 @@ effective_model:
   sample: {model: claude-sonnet-5-5, setting: sonnet, source: /srv/jada/orchestrator/.claude/settings.json,
            skipped: [], warnings: [{kind: alias, msg: "alias \"sonnet\" requests claude-sonnet-5-5 in Claude Code 2.1.328"}],
            fatal: null}
+planned_model:
+  description:
+    - With O(desired_model), the engine's answer for the host as it will be once O(desired_model) is in every file of
+      O(settings_files) and O(desired_cli_version) runs; the same keys as RV(effective_model), and
+      C(from_settings_files), whether the winning source is one of O(settings_files). C(null) otherwise.
+  returned: always
+  type: dict
 cli:
   description: The Claude Code CLI at O(cli_path).
   returned: always
@@ -388,6 +404,21 @@ def cli_summary(module, path):
     return cli
 
 
+def planned_model(params, sources, argv, layers, settings, cli, service):
+    """The engine's answer once desired_model is in every settings file, on desired_cli_version; None when not asked."""
+    if params['desired_model'] is None:
+        return None
+    # The engine names files as the CLI finds them; the rollout writes through links to their real paths.
+    real_paths = set(entry['real_path'] for entry in settings)
+    managed = set(source['path'] for source in sources if os.path.realpath(source['path']) in real_paths)
+    planned = model_resolution.with_model(sources, managed, params['desired_model'])
+    version = params['desired_cli_version'] or cli['version']
+    answer = effective_model(model_resolution.resolve(planned, argv, layers, version, service))
+    # Whether the rollout's own edit decides the model, or something it does not write still wins.
+    answer['from_settings_files'] = answer['source'] in managed
+    return answer
+
+
 def latest_answer(module, path):
     try:
         return agent_task.read_latest_answer(path)
@@ -415,6 +446,8 @@ def main():
             files=dict(type='list', elements='path', default=[]),
             cli_path=dict(type='path', default='/opt/jada/bin/claude'),
             output=dict(type='path', default=agent_task.DEFAULT_OUTPUT),
+            desired_model=dict(type='str'),
+            desired_cli_version=dict(type='str'),
             journal_lines=dict(type='int', default=0),
             journal_pattern=dict(type='str', default=r'(?i)(\b|[a-z])(error|fatal|panic|failed)\b|\btraceback\b|\binvalid\b'),
         ),
@@ -454,6 +487,7 @@ def main():
         effective_model=effective_model(resolution),
         cli=cli,
         agent=latest_answer(module, module.params['output']),
+        planned_model=planned_model(module.params, sources, argv, layers, settings, cli, name),
     )
     if module.params['journal_lines'] > 0:
         result['journal'] = journal_errors(module, name, module.params['journal_lines'], module.params['journal_pattern'])

@@ -1,5 +1,6 @@
 """--check reports without changing: nothing on a converged host, the drift on a drifted one."""
 
+import base64
 import os
 import sys
 
@@ -98,3 +99,50 @@ def test_a_settings_file_the_cli_would_skip_is_refused_before_any_change(host):
     assert run.returncode != 0
     assert local in run.stdout and 'line 2, column 29' in run.stdout and 'nothing was changed' in run.stdout
     assert after == before
+
+
+def test_an_env_block_that_would_still_win_is_refused_before_any_change(host):
+    user = '/home/jada/.claude/settings.json'
+    original = host.file(user).content
+    host.check_output("python3 -c \"import json, sys; d = json.load(open(sys.argv[1])); "
+                      "d.setdefault('env', {})['ANTHROPIC_MODEL'] = 'claude-haiku-4-5'; "
+                      "open(sys.argv[1], 'w').write(json.dumps(d, indent=2))\" %s" % user)
+    before = jada_molecule.state(host)
+    try:
+        run = jada_molecule.run_playbook('upgrade-model.yml', '-e', 'jada_agent_model=claude-opus-4-6')
+        after = jada_molecule.state(host)
+    finally:
+        host.check_output("printf '%%s' %s | base64 -d > %s" % (base64.b64encode(original).decode(), user))
+    said = ' '.join((run.stdout + run.stderr).split())
+    assert run.returncode != 0
+    assert 'would request claude-haiku-4-5 from ANTHROPIC_MODEL in the env block of %s' % user in said
+    assert SECRET not in run.stdout + run.stderr
+    assert after == before
+
+
+def test_available_models_that_exclude_the_model_are_refused_before_any_change(host):
+    host.check_output('mkdir -p /etc/claude-code && '
+                      'echo \'{"availableModels": ["claude-sonnet-4-6"]}\' > /etc/claude-code/managed-settings.json')
+    try:
+        before = jada_molecule.state(host)
+        run = jada_molecule.run_playbook('upgrade-model.yml', '-e', 'jada_agent_model=claude-opus-4-6')
+        after = jada_molecule.state(host)
+    finally:
+        host.check_output('rm -rf /etc/claude-code')
+    said = ' '.join((run.stdout + run.stderr).split())
+    assert run.returncode != 0
+    assert 'is not in availableModels (claude-sonnet-4-6)' in said and 'Nothing was changed on any host' in said
+    assert after == before
+
+
+def test_an_alias_is_resolved_warned_about_and_checked_against_the_allowed_list(host):
+    before = jada_molecule.state(host)
+    check = jada_molecule.run_playbook('upgrade-model.yml', '--check', '-e', 'jada_agent_model=sonnet')
+    refused = jada_molecule.run_playbook('upgrade-model.yml', '-e', 'jada_agent_model=sonnet',
+                                         '-e', '{"jada_agent_allowed_models": ["sonnet", "claude-sonnet-4-6"]}')
+    assert check.returncode == 0, check.stdout
+    # Which ID the alias requests is the CLI's business (the conformance suite asks it); here: that it is said.
+    assert 'alias "sonnet" requests claude-sonnet-' in ' '.join(check.stdout.split())
+    assert refused.returncode != 0
+    assert 'jada_agent_allowed_models does not list claude-sonnet-' in ' '.join((refused.stdout + refused.stderr).split())
+    assert jada_molecule.state(host) == before

@@ -470,3 +470,47 @@ def test_source_plan(kwargs, expected):
 ])
 def test_js_string(value, expected):
     assert mr.js_string(value) == expected
+
+
+# --- the plan: which model the CLI will request once the rollout wrote the settings files -----------------------
+
+PLANNED = [
+    case('both-files-written', ('claude-sonnet-4-6', 'project'),
+         files={'user': {'model': 'claude-haiku-4-5'}, 'project': {'model': 'claude-haiku-4-5'}}),
+    case('missing-project-file-is-created', ('claude-sonnet-4-6', 'project'),
+         files={'user': {'model': 'claude-haiku-4-5'}}),
+    case('local-file-still-wins', ('claude-haiku-4-5', 'local'),
+         files={'project': {'model': 'claude-haiku-4-5'}, 'local': {'model': 'claude-haiku-4-5'}}),
+    case('env-block-still-wins', ('claude-haiku-4-5', 'env:user'),
+         files={'user': {'model': 'claude-haiku-4-5', 'env': {'ANTHROPIC_MODEL': 'claude-haiku-4-5'}}}),
+    case('managed-file-still-wins', ('claude-opus-4-6', 'managed'),
+         files={'project': {'model': 'claude-haiku-4-5'}, 'managed': {'model': 'claude-opus-4-6'}}),
+    case('flag-still-wins', ('claude-haiku-4-5', 'argv'),
+         files={'project': {'model': 'claude-haiku-4-5'}}, argv=['--model', 'claude-haiku-4-5']),
+]
+
+
+@pytest.mark.parametrize('kwargs, expected', PLANNED)
+def test_planned_resolution_writes_only_the_managed_files(kwargs, expected):
+    managed = {PATHS['user'], PATHS['project']}
+    planned = mr.with_model(sources(**kwargs['files']) + ([] if 'project' in kwargs['files'] else [
+        {'scope': 'project', 'path': PATHS['project'], 'text': None, 'error': None}]), managed, 'claude-sonnet-4-6')
+    result = mr.resolve(planned, kwargs.get('argv', []), [('the environment of jada-agent', {})], VERSION, 'jada-agent')
+
+    assert (result['model'], result['source']) == (expected[0], label(expected[1]))
+
+
+def test_planned_edit_changes_only_the_model_bytes():
+    text = '{\n\t"model": "claude-haiku-4-5",\n\t"env": {"ANTHROPIC_API_KEY": "%s"}\n}\n' % SECRET
+    planned = mr.with_model([{'scope': 'user', 'path': PATHS['user'], 'text': text, 'error': None}],
+                            {PATHS['user']}, 'claude-sonnet-4-6')
+
+    assert planned[0]['text'] == text.replace('claude-haiku-4-5', 'claude-sonnet-4-6')
+
+
+def test_a_file_that_cannot_be_edited_stays_as_it_is():
+    broken = '{"model": "claude-haiku-4-5",}'
+    planned = mr.with_model([{'scope': 'user', 'path': PATHS['user'], 'text': broken, 'error': None}],
+                            {PATHS['user']}, 'claude-sonnet-4-6')
+
+    assert planned[0]['text'] == broken

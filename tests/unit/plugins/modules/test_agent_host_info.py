@@ -753,3 +753,46 @@ def test_the_latest_answer_never_carries_the_answer_text(host, run):
 
 def test_no_output_yet_is_no_answer(host, run):
     assert run(host.args())['agent'] is None
+
+
+# --- the plan: the model the CLI will request once the rollout wrote the settings files --------------------------
+
+def test_no_desired_model_no_plan(host, run):
+    assert run(host.args())['planned_model'] is None
+
+
+def test_planned_model_once_the_settings_files_are_written(host, run):
+    host.install_cli()
+    host.write(host.project_settings, '{"model": "claude-haiku-4-5"}')
+    host.write(host.user_settings, '{"model": "claude-haiku-4-5"}')
+
+    result = run(host.args(desired_model='claude-sonnet-4-6'))
+
+    assert result['effective_model']['model'] == 'claude-haiku-4-5'
+    assert (result['planned_model']['model'], result['planned_model']['source']) == (
+        'claude-sonnet-4-6', str(host.project_settings))
+    assert result['planned_model']['from_settings_files'] is True
+    # Planning writes nothing.
+    assert host.project_settings.read_text() == '{"model": "claude-haiku-4-5"}'
+
+
+@pytest.mark.parametrize('layer', ['managed', 'project_local'])
+def test_planned_model_names_what_still_wins(host, run, layer):
+    host.install_cli()
+    set_layers(host, ['user', 'project', layer])
+
+    planned = run(host.args(desired_model='claude-sonnet-4-6'))['planned_model']
+
+    assert planned['model'] == 'model-from-%s' % layer
+    assert planned['source'] != str(host.project_settings) and planned['from_settings_files'] is False
+
+
+def test_planned_model_on_a_cli_version_without_facts_is_unknown(host, run):
+    host.install_cli()
+    host.write(host.project_settings, '{"model": "sonnet"}')
+
+    result = run(host.args(desired_model='sonnet', desired_cli_version='9.9.9'))
+
+    assert result['effective_model']['model'] == 'claude-sonnet-5-5'
+    assert result['planned_model']['model'] is None
+    assert 'unknown-cli-version' in [warning['kind'] for warning in result['planned_model']['warnings']]
