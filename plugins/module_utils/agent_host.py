@@ -79,14 +79,6 @@ def exec_start_argv(value):
     return match.group(1).split()
 
 
-def model_flag(argv):
-    """The value of ``--model X`` or ``--model=X`` in argv, or None: it beats every settings file.
-
-    When the flag is repeated the last one counts, as in Claude Code's option parser.
-    """
-    return model_resolution.last_flag(argv, '--model')
-
-
 def _unescape_show(match):
     escaped = match.group(1)
     if len(escaped) == 3:
@@ -114,17 +106,12 @@ def environment_files(value):
     return _ENV_FILE.findall(value or '')
 
 
-def parse_env_file_value(text, key):
-    """The value of ``key`` in an EnvironmentFile text, or None; no other value is ever returned.
+def parse_env_file_values(text, keys):
+    """{key: value} of those of ``keys`` an EnvironmentFile text assigns; no other value is ever returned.
 
     As systemd reads it: the last assignment wins, lines starting with ``#`` or ``;`` are comments,
     one pair of surrounding quotes is removed, and ``export KEY=value`` is not an assignment of KEY.
     """
-    return parse_env_file_values(text, (key,)).get(key)
-
-
-def parse_env_file_values(text, keys):
-    """{key: value} of those of ``keys`` an EnvironmentFile text assigns; no other value is ever returned."""
     found = {}
     for line in text.splitlines():
         line = line.strip()

@@ -17,7 +17,9 @@ from ansible.module_utils.testing import patch_module_args
 from hypothesis import given, strategies as st
 
 from ansible_collections.jada.agent.plugins.module_utils import agent_host
+from ansible_collections.jada.agent.plugins.module_utils import model_resolution
 from ansible_collections.jada.agent.tests.unit.plugins.modules.module_harness import (
+    write_file,
     EXEC_START,
     JOURNAL_BOOT_ID,
     FakeProc,
@@ -138,7 +140,7 @@ def test_exec_start_argv_takes_quotes_literally():
 
     assert argv == ['/opt/jada/bin/claude', '--append-system-prompt', "Jada's", '--model', 'claude-haiku-4-5',
                     '--append-system-prompt', "it's"]
-    assert agent_host.model_flag(argv) == 'claude-haiku-4-5'
+    assert model_resolution.last_flag(argv, '--model') == 'claude-haiku-4-5'
 
 
 @pytest.mark.parametrize('argv, expected', [
@@ -150,8 +152,8 @@ def test_exec_start_argv_takes_quotes_literally():
     (['/opt/jada/bin/claude', '--models', 'x', '--model-fallback=y'], None),
     ([], None),
 ])
-def test_model_flag(argv, expected):
-    assert agent_host.model_flag(argv) == expected
+def test_the_last_model_flag_counts(argv, expected):
+    assert model_resolution.last_flag(argv, '--model') == expected
 
 
 # --- Environment= and EnvironmentFiles= ------------------------------------------------------------
@@ -253,16 +255,16 @@ ENV_FILE = (
 
 
 def test_env_file_value_reads_only_the_key():
-    assert agent_host.parse_env_file_value(ENV_FILE, 'ANTHROPIC_MODEL') == 'claude-haiku-4-5'
+    assert agent_host.parse_env_file_values(ENV_FILE, ('ANTHROPIC_MODEL',)).get('ANTHROPIC_MODEL') == 'claude-haiku-4-5'
 
 
 def test_env_file_value_of_a_missing_key_is_none():
-    assert agent_host.parse_env_file_value(ENV_FILE, 'ANTHROPIC_SMALL_FAST_MODEL') is None
+    assert agent_host.parse_env_file_values(ENV_FILE, ('ANTHROPIC_SMALL_FAST_MODEL',)).get('ANTHROPIC_SMALL_FAST_MODEL') is None
 
 
 def test_env_file_value_last_assignment_wins():
     text = 'ANTHROPIC_MODEL=claude-opus-4-1\nANTHROPIC_MODEL="claude-sonnet-4-6"\n'
-    assert agent_host.parse_env_file_value(text, 'ANTHROPIC_MODEL') == 'claude-sonnet-4-6'
+    assert agent_host.parse_env_file_values(text, ('ANTHROPIC_MODEL',)).get('ANTHROPIC_MODEL') == 'claude-sonnet-4-6'
 
 
 @pytest.mark.parametrize('line, expected', [
@@ -277,12 +279,12 @@ def test_env_file_value_last_assignment_wins():
     ('export ANTHROPIC_MODEL=claude-sonnet-4-6', None),
 ])
 def test_env_file_value_syntax(line, expected):
-    assert agent_host.parse_env_file_value(line + '\n', 'ANTHROPIC_MODEL') == expected
+    assert agent_host.parse_env_file_values(line + '\n', ('ANTHROPIC_MODEL',)).get('ANTHROPIC_MODEL') == expected
 
 
 def test_env_file_value_never_returns_another_value():
-    assert agent_host.parse_env_file_value(ENV_FILE, 'ANTHROPIC_MODEL') != SECRET
-    assert agent_host.parse_env_file_value('ANTHROPIC_MODEL\nANTHROPIC_API_KEY=' + SECRET, 'ANTHROPIC_MODEL') is None
+    assert agent_host.parse_env_file_values(ENV_FILE, ('ANTHROPIC_MODEL',)).get('ANTHROPIC_MODEL') != SECRET
+    assert agent_host.parse_env_file_values('ANTHROPIC_MODEL\nANTHROPIC_API_KEY=' + SECRET, ('ANTHROPIC_MODEL',)).get('ANTHROPIC_MODEL') is None
 
 
 # --- limits -----------------------------------------------------------------------------------------
@@ -709,18 +711,10 @@ def test_package_json_candidates_are_beside_then_above_the_binary():
         '/opt/jada/lib/claude-code/2.1.328-linux-x64/package.json', '/opt/jada/lib/claude-code/package.json']
 
 
-def make_file(path, text, mode=0o644):
-    if not path.parent.is_dir():
-        path.parent.mkdir(parents=True)
-    path.write_text(text)
-    os.chmod(str(path), mode)
-    return path
-
-
 def layout_role(root):
     """The claude_code role's layout: a link to the binary of an extracted native package."""
-    binary = make_file(root / 'lib' / '2.1.328-linux-x64' / 'claude', '#!/bin/sh\nexit 99\n', 0o755)
-    make_file(binary.parent / 'package.json', NATIVE_PACKAGE_JSON)
+    binary = write_file(root / 'lib' / '2.1.328-linux-x64' / 'claude', '#!/bin/sh\nexit 99\n', 0o755)
+    write_file(binary.parent / 'package.json', NATIVE_PACKAGE_JSON)
     (root / 'bin').mkdir()
     (root / 'bin' / 'claude').symlink_to(os.path.join('..', 'lib', '2.1.328-linux-x64', 'claude'))
     return {'version': '2.1.328', 'package': '@anthropic-ai/claude-code-linux-x64', 'install_dir': str(binary.parent),
@@ -730,8 +724,8 @@ def layout_role(root):
 def layout_wrapper(root):
     """npm install -g @anthropic-ai/claude-code."""
     package = root / 'lib' / 'node_modules' / '@anthropic-ai' / 'claude-code'
-    binary = make_file(package / 'bin' / 'claude.exe', 'ELF', 0o755)
-    make_file(package / 'package.json', WRAPPER_PACKAGE_JSON)
+    binary = write_file(package / 'bin' / 'claude.exe', 'ELF', 0o755)
+    write_file(package / 'package.json', WRAPPER_PACKAGE_JSON)
     (root / 'bin').mkdir()
     (root / 'bin' / 'claude').symlink_to(binary)
     return {'version': '2.1.328', 'package': '@anthropic-ai/claude-code', 'install_dir': str(package),
@@ -739,13 +733,13 @@ def layout_wrapper(root):
 
 
 def layout_plain(root):
-    binary = make_file(root / 'bin' / 'claude', 'ELF', 0o755)
+    binary = write_file(root / 'bin' / 'claude', 'ELF', 0o755)
     return {'version': None, 'package': None, 'install_dir': None, 'exists': True, 'real_path': str(binary)}
 
 
 def layout_foreign_package(root):
-    binary = make_file(root / 'bin' / 'claude', 'ELF', 0o755)
-    make_file(root / 'bin' / 'package.json', '{"name": "jada-tools", "version": "2.1.328"}')
+    binary = write_file(root / 'bin' / 'claude', 'ELF', 0o755)
+    write_file(root / 'bin' / 'package.json', '{"name": "jada-tools", "version": "2.1.328"}')
     return {'version': None, 'package': None, 'install_dir': None, 'exists': True, 'real_path': str(binary)}
 
 
@@ -769,7 +763,7 @@ def layout_missing(root):
 
 def layout_directory(root):
     (root / 'bin' / 'claude').mkdir(parents=True)
-    make_file(root / 'bin' / 'package.json', NATIVE_PACKAGE_JSON)
+    write_file(root / 'bin' / 'package.json', NATIVE_PACKAGE_JSON)
     return {'version': None, 'package': None, 'install_dir': None, 'exists': True, 'real_path': str(root / 'bin' / 'claude')}
 
 
@@ -800,7 +794,7 @@ def real_module():
 
 
 def test_run_with_timeout_returns_what_the_program_printed(tmp_path, real_module):
-    program = make_file(tmp_path / 'claude', '#!/bin/sh\necho "2.1.328 (Claude Code)"\n', 0o755)
+    program = write_file(tmp_path / 'claude', '#!/bin/sh\necho "2.1.328 (Claude Code)"\n', 0o755)
 
     rc, out, err = agent_host.run_with_timeout(real_module, [str(program), '--version'], 5)
 
@@ -809,7 +803,7 @@ def test_run_with_timeout_returns_what_the_program_printed(tmp_path, real_module
 
 def test_run_with_timeout_kills_a_program_that_ignores_the_flag(tmp_path, real_module):
     # A wrapper that starts the long-running agent whatever its arguments.
-    program = make_file(tmp_path / 'claude', '#!/bin/sh\necho "jada-agent: starting"\nexec sleep 60\n', 0o755)
+    program = write_file(tmp_path / 'claude', '#!/bin/sh\necho "jada-agent: starting"\nexec sleep 60\n', 0o755)
     started = time.monotonic()
 
     rc, out, err = agent_host.run_with_timeout(real_module, [str(program), '--version'], 0.5)
@@ -823,7 +817,7 @@ def test_run_with_timeout_kills_a_program_that_ignores_the_flag(tmp_path, real_m
 def test_run_with_timeout_of_a_program_that_cannot_run(tmp_path, real_module, content):
     program = tmp_path / 'claude'
     if content is not None:
-        make_file(program, content, 0o755)
+        write_file(program, content, 0o755)
 
     rc, out, err = agent_host.run_with_timeout(real_module, [str(program), '--version'], 5)
 
@@ -833,5 +827,5 @@ def test_run_with_timeout_of_a_program_that_cannot_run(tmp_path, real_module, co
 
 @pytest.mark.parametrize('mode, executable', [(0o755, True), (0o644, False)])
 def test_is_executable_file(tmp_path, mode, executable):
-    assert agent_host.is_executable_file(str(make_file(tmp_path / 'claude', 'x', mode))) is executable
+    assert agent_host.is_executable_file(str(write_file(tmp_path / 'claude', 'x', mode))) is executable
     assert agent_host.is_executable_file(str(tmp_path)) is False

@@ -342,3 +342,15 @@ def journal_line(message, monotonic, boot_id=JOURNAL_BOOT_ID, pid='812', transpo
 def as_journal_bytes(text):
     """MESSAGE as journalctl writes a non-printable (e.g. ANSI-coloured) message: a list of byte values."""
     return list(bytearray(text.encode('utf-8')))
+
+
+def write_file(path, data, mode=0o644):
+    """Write ``data`` (text or bytes) to ``path`` (a pathlib.Path), its directories first, with ``mode``."""
+    if not path.parent.is_dir():
+        path.parent.mkdir(parents=True)
+    if isinstance(data, bytes):
+        path.write_bytes(data)
+    else:
+        path.write_text(data)
+    os.chmod(str(path), mode)
+    return path

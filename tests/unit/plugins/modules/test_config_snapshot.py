@@ -13,7 +13,7 @@ import stat
 import pytest
 
 from ansible_collections.jada.agent.plugins.modules import config_snapshot
-from ansible_collections.jada.agent.tests.unit.plugins.modules.module_harness import run_module
+from ansible_collections.jada.agent.tests.unit.plugins.modules.module_harness import run_module, write_file
 
 
 SECRET = 'sk-ant-api03-SECRET-never-print-me'
@@ -26,14 +26,6 @@ ENV_DROPIN = b'[Service]\nEnvironment="JADA_GREETING=hello world"'
 
 needs_root = pytest.mark.skipif(os.geteuid() != 0, reason='changing a file owner needs root')
 OWNER = (1001, 1002)
-
-
-def write(path, data, mode=0o644):
-    if not path.parent.is_dir():
-        path.parent.mkdir(parents=True)
-    path.write_bytes(data)
-    os.chmod(str(path), mode)
-    return path
 
 
 def mode_of(path):
@@ -52,15 +44,15 @@ class Host(object):
         self.root = root
         self.snapshot = root / 'var' / 'lib' / 'jada-agent' / 'snapshot'
         # ~jada/.claude/settings.json is a link into a dotfiles checkout.
-        self.settings_target = write(root / 'home' / 'jada' / 'dotfiles' / 'claude-settings.json', SETTINGS, 0o600)
+        self.settings_target = write_file(root / 'home' / 'jada' / 'dotfiles' / 'claude-settings.json', SETTINGS, 0o600)
         self.settings_link = root / 'home' / 'jada' / '.claude' / 'settings.json'
         self.settings_link.parent.mkdir(parents=True)
         self.settings_link.symlink_to(os.path.join('..', 'dotfiles', 'claude-settings.json'))
         # Does not exist before the rollout.
         self.local_settings = root / 'srv' / 'jada' / 'orchestrator' / '.claude' / 'settings.local.json'
-        self.unit = write(root / 'etc' / 'systemd' / 'system' / 'jada-agent.service', UNIT)
+        self.unit = write_file(root / 'etc' / 'systemd' / 'system' / 'jada-agent.service', UNIT)
         self.dropins = root / 'etc' / 'systemd' / 'system' / 'jada-agent.service.d'
-        self.env_dropin = write(self.dropins / '10-environment.conf', ENV_DROPIN)
+        self.env_dropin = write_file(self.dropins / '10-environment.conf', ENV_DROPIN)
         self.new_dropin = self.dropins / '50-limits.conf'
 
     def args(self, state='present', **extra):
@@ -76,12 +68,12 @@ class Host(object):
     def rollout(self):
         """What a rollout does: edit through the link, add files, edit a drop-in, change the unit."""
         replacement = self.settings_target.parent / '.claude-settings.json.tmp'
-        write(replacement, b'{"model": "claude-sonnet-4-6"}\n', 0o644)
+        write_file(replacement, b'{"model": "claude-sonnet-4-6"}\n', 0o644)
         os.rename(str(replacement), str(self.settings_target))
-        write(self.local_settings, b'{"model": "claude-sonnet-4-6"}\n', 0o600)
-        write(self.env_dropin, b'[Service]\nEnvironment="JADA_GREETING=hi"\n')
-        write(self.new_dropin, b'[Service]\nLimitNOFILE=65536\n')
-        write(self.unit, UNIT.replace(b'claude\r\n', b'claude --model claude-sonnet-4-6\r\n'))
+        write_file(self.local_settings, b'{"model": "claude-sonnet-4-6"}\n', 0o600)
+        write_file(self.env_dropin, b'[Service]\nEnvironment="JADA_GREETING=hi"\n')
+        write_file(self.new_dropin, b'[Service]\nLimitNOFILE=65536\n')
+        write_file(self.unit, UNIT.replace(b'claude\r\n', b'claude --model claude-sonnet-4-6\r\n'))
 
     def contents(self):
         """Every file of the configuration (links resolved) with its bytes and mode."""
@@ -289,7 +281,7 @@ def test_restore_removes_files_created_by_the_rollout(host, run):
 
 def test_restore_removes_a_link_added_to_a_directory_but_not_its_target(host, run):
     run(host.args())
-    shared = write(host.root / 'usr' / 'share' / 'jada' / 'limits.conf', b'[Service]\nLimitNOFILE=65536\n')
+    shared = write_file(host.root / 'usr' / 'share' / 'jada' / 'limits.conf', b'[Service]\nLimitNOFILE=65536\n')
     host.new_dropin.symlink_to(shared)
 
     result = run(host.args('restored'))
@@ -302,7 +294,7 @@ def test_restore_removes_a_link_added_to_a_directory_but_not_its_target(host, ru
 def test_restore_removes_files_of_a_directory_the_rollout_created(host, run):
     later = host.root / 'etc' / 'systemd' / 'system' / 'jada-agent.socket.d'
     run(host.args(directories=[str(host.dropins), str(later)]))
-    write(later / '50-backlog.conf', b'[Socket]\nBacklog=4096\n')
+    write_file(later / '50-backlog.conf', b'[Socket]\nBacklog=4096\n')
 
     result = run(host.args('restored', directories=[str(host.dropins), str(later)]))
 
@@ -453,8 +445,8 @@ class CliHost(Host):
     def __init__(self, root):
         super(CliHost, self).__init__(root)
         self.installs = root / 'opt' / 'jada' / 'lib' / 'claude-code'
-        self.old_binary = write(self.installs / '2.1.300-linux-x64' / 'claude', OLD_CLI, 0o755)
-        self.new_binary = write(self.installs / '2.1.328-linux-x64' / 'claude', NEW_CLI, 0o755)
+        self.old_binary = write_file(self.installs / '2.1.300-linux-x64' / 'claude', OLD_CLI, 0o755)
+        self.new_binary = write_file(self.installs / '2.1.328-linux-x64' / 'claude', NEW_CLI, 0o755)
         self.cli = root / 'opt' / 'jada' / 'bin' / 'claude'
         self.cli.parent.mkdir(parents=True)
         self.old_target = os.path.join('..', 'lib', 'claude-code', '2.1.300-linux-x64', 'claude')
@@ -502,7 +494,7 @@ def rollout_replacing_the_link_with_a_link(host):
 
 def rollout_replacing_the_link_with_a_file(host):
     host.cli.unlink()
-    write(host.cli, NEW_CLI, 0o700)
+    write_file(host.cli, NEW_CLI, 0o700)
 
 
 def rollout_removing_the_link(host):
@@ -571,7 +563,7 @@ def test_restore_removes_a_link_that_did_not_exist(cli_host, run):
 def test_a_regular_file_in_links_comes_back_in_place_of_the_link(cli_host, run):
     # Before the role's first run the CLI was a plain binary at the path itself.
     cli_host.cli.unlink()
-    write(cli_host.cli, OLD_CLI, 0o750)
+    write_file(cli_host.cli, OLD_CLI, 0o750)
     present = run(cli_host.args())
     rollout_replacing_the_link_with_a_link(cli_host)
 
@@ -587,7 +579,7 @@ def test_a_regular_file_in_links_comes_back_in_place_of_the_link(cli_host, run):
 
 def test_a_regular_file_in_links_is_not_unchanged_behind_a_link_to_the_same_bytes(cli_host, run):
     cli_host.cli.unlink()
-    write(cli_host.cli, NEW_CLI, 0o755)
+    write_file(cli_host.cli, NEW_CLI, 0o755)
     run(cli_host.args())
     cli_host.cli.unlink()
     cli_host.cli.symlink_to(cli_host.new_binary)
