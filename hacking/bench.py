@@ -84,10 +84,10 @@ def write_inventory(count, endpoint_url):
         'jada_agent_aws_secret_key': 'bench-endpoint-secret',
         'jada_agent_serial': '100%',
         # The real CLI talks to the Messages API stand-in inside each container (tests/messages_api).
-        'agent_service_environment': {'ANTHROPIC_BASE_URL': 'http://127.0.0.1:8765',
+        'jada_agent_environment': {'ANTHROPIC_BASE_URL': 'http://127.0.0.1:8765',
                                       'ANTHROPIC_API_KEY': 'sk-ant-bench-placeholder',
                                       'CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC': '1'},
-        'claude_code_cache_dir': os.path.join(WORK, '..', 'cache', 'claude-code'),
+        'jada_agent_cli_cache_dir': os.path.join(WORK, '..', 'cache', 'claude-code'),
     }}}
     path = os.path.join(WORK, 'inventory.json')
     with open(path, 'w') as handle:

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The demo orchestrator: a local systemd container named jada-agent-demo, host `jada-agent` of inventories/demo.
 #   demo.sh create    start it (if missing) with the local Messages API stand-in inside, install the pinned Claude
-#                     Code CLI through jada.agent.claude_code and run it as jada-agent.service on claude-haiku-4-5,
+#                     Code CLI through jada.agent.orchestrator and run it as jada-agent.service on claude-haiku-4-5,
 #                     and start the local Lightsail endpoint that answers for its instance (preflight)
 #   demo.sh destroy   remove both
 #   demo.sh models    print the model each settings file holds, then ask the running agent one task and print

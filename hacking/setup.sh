@@ -116,14 +116,14 @@ build_test_image() {
 
 fetch_claude_code() {
     # A CLI package for the demo and the tests (the pinned version, or the one given), fetched once with npm and
-    # checked against the sha256 the claude_code role pins; the role copies it from here to the hosts (which
+    # checked against the sha256 the orchestrator role pins; the role copies it from here to the hosts (which
     # have no npm).
     local version platform sha256 dir tarball
-    read -r version platform sha256 < <("$JADA_VENV/bin/python" - "$root/roles/claude_code" "${1:-}" <<'PYTHON'
+    read -r version platform sha256 < <("$JADA_VENV/bin/python" - "$root/roles/orchestrator" "${1:-}" <<'PYTHON'
 import sys, yaml
 defaults = yaml.safe_load(open(sys.argv[1] + '/defaults/main.yml'))
-checksums = yaml.safe_load(open(sys.argv[1] + '/vars/main.yml'))['__claude_code_checksums']
-version, platform = sys.argv[2] or str(defaults['claude_code_version']), defaults['claude_code_platform']
+checksums = yaml.safe_load(open(sys.argv[1] + '/vars/main.yml'))["__jada_agent_cli_checksums"]
+version, platform = sys.argv[2] or str(defaults["jada_agent_cli_version"]), defaults["jada_agent_cli_platform"]
 print(version, platform, checksums[version][platform])
 PYTHON
     )
@@ -137,7 +137,7 @@ PYTHON
     log "fetching @anthropic-ai/claude-code-$platform@$version with npm (about 170 MB, once)"
     (cd "$dir" && npm pack --silent "@anthropic-ai/claude-code-$platform@$version" >/dev/null)
     if [ "$(sha256sum "$tarball" | cut -d' ' -f1)" != "$sha256" ]; then
-        echo "$tarball does not have the sha256 pinned in roles/claude_code/vars/main.yml ($sha256)" >&2
+        echo "$tarball does not have the sha256 pinned in roles/orchestrator/vars/main.yml ($sha256)" >&2
         rm -f "$tarball"
         exit 1
     fi

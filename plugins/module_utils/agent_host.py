@@ -252,10 +252,13 @@ def read_settings_source(scope, path):
     return source
 
 
-def model_sources(show, service, managed_dir):
-    """(argv, environment layers, settings sources) of a unit, read from the host for model_resolution.resolve."""
-    argv = exec_start_argv(show.get('ExecStart'))
-    layers = unit_environment_layers(show, service)
+def model_sources(show, service, managed_dir, argv=None, layers=None):
+    """(argv, environment layers, settings sources) of a unit, read from the host for model_resolution.resolve.
+
+    ``argv`` and ``layers`` stand for the unit's own when the question is about a unit not yet installed.
+    """
+    argv = exec_start_argv(show.get('ExecStart')) if argv is None else argv
+    layers = unit_environment_layers(show, service) if layers is None else layers
     environment = model_resolution.merge_layers(layers, model_resolution.PLAN_VARIABLES)[0]
     home = unit_home(show, environment)
     working_directory = unit_working_directory(show, home)

@@ -4,13 +4,15 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""Byte-preserving access to the top-level "model" key of Claude Code settings.json files.
+"""Byte-preserving edits of strict JSON files: the top-level "model" key of Claude Code settings.json
+files, and a string at any key path of an agent's JSON config file.
 
 Claude Code parses its settings with a strict JSON parser, so this module is strict too:
 comments, trailing commas, NaN/Infinity, a UTF-8 byte order mark and invalid UTF-8 are
-errors. Only the top level of the document is scanned member by member; nested values are
-validated by the standard library decoder but never re-serialised, so every byte outside
-the "model" member survives an edit unchanged.
+errors. Objects are scanned member by member, so an edit replaces or inserts the bytes of
+one member and every other byte survives unchanged. The one exception is a key path whose
+intermediate object is missing (set_path): the document is then serialised again in the
+file's own indentation.
 
 Public API::
 
@@ -20,8 +22,8 @@ Public API::
     parse(text) -> Document                          # strict parse with member spans
     read_model(text) -> str | None
     set_model(text, model) -> str                    # unchanged text when already equal
-    remove_model(text) -> str
     update_model(text, model) -> (previous, new_text)  # model=None removes
+    set_path(text, path, value) -> str               # a string at a key path, e.g. ['agent', 'model']
     detect_indent(text, document=None) -> str | None  # None for a one-line object
     validate_model(model) -> None                    # ValueError quoting the bad value
     position(text, offset) -> (line, column)
@@ -52,9 +54,10 @@ __all__ = [
     'parse',
     'read_model',
     'set_model',
-    'remove_model',
     'update_model',
+    'set_path',
     'detect_indent',
+    'type_name',
     'validate_model',
     'position',
 ]
@@ -240,12 +243,46 @@ def decode(data):
         raise SettingsError('invalid UTF-8 byte sequence; settings files must be UTF-8 encoded', line, column)
 
 
-def parse(text):
-    """Strictly parse ``text`` as a JSON object and record the spans of its top-level members.
+def _scan_object(text, open_brace, check=None):
+    """The members of the object whose '{' is at ``text[open_brace]``, and the position of its '}'.
 
-    Raises SettingsError for anything Claude Code would reject, a non-object top level, a
-    non-string "model" or a duplicated top-level "model" key.
+    ``check(member)`` sees each member as soon as it is read, so that its error is the one reported
+    even when the text is also invalid further on.
     """
+    members = []
+    pos = _skip_ws(text, open_brace + 1)
+    if pos < len(text) and text[pos] == '}':
+        return members, pos
+    while True:
+        if pos >= len(text) or text[pos] != '"':
+            raise _explain(text, pos, 'expecting a member name in double quotes')
+        key_start = pos
+        try:
+            key, pos = _scanstring(text, pos + 1, True)
+        except json.JSONDecodeError as exc:
+            raise _from_decode_error(text, exc)
+        key_end = pos
+        pos = _skip_ws(text, pos)
+        if pos >= len(text) or text[pos] != ':':
+            raise _explain(text, pos, "expecting ':' after the member name")
+        pos = _skip_ws(text, pos + 1)
+        value_start = pos
+        value, pos = _decode_value(text, pos)
+        member = Member(key, value, key_start, key_end, value_start, pos)
+        if check is not None:
+            check(member)
+        members.append(member)
+        pos = _skip_ws(text, pos)
+        if pos < len(text) and text[pos] == ',':
+            pos = _skip_ws(text, pos + 1)
+            continue
+        if pos < len(text) and text[pos] == '}':
+            return members, pos
+        raise _explain(text, pos, "expecting ',' or '}' after a member value")
+
+
+def _top_level_object(text, check=None):
+    """The Document of a text whose top level must be an object; errors as for parse()."""
     if text.startswith('\ufeff'):
         raise SettingsError('the file starts with a byte order mark (BOM), which Claude Code\'s '
                             'JSON parser rejects; remove the BOM', 1, 1)
@@ -257,55 +294,41 @@ def parse(text):
         end = _skip_ws(text, end)
         if end != len(text):
             raise _explain(text, end, 'extra data after the top-level JSON value')
-        raise _error(text, pos, 'the top level must be a JSON object ({...}), found %s' % _type_name(value))
-    open_brace = pos
-    members = []
-    model = None
-    pos = _skip_ws(text, pos + 1)
-    if pos < len(text) and text[pos] == '}':
-        close_brace = pos
-    else:
-        while True:
-            if pos >= len(text) or text[pos] != '"':
-                raise _explain(text, pos, 'expecting a member name in double quotes')
-            key_start = pos
-            try:
-                key, pos = _scanstring(text, pos + 1, True)
-            except json.JSONDecodeError as exc:
-                raise _from_decode_error(text, exc)
-            key_end = pos
-            pos = _skip_ws(text, pos)
-            if pos >= len(text) or text[pos] != ':':
-                raise _explain(text, pos, "expecting ':' after the member name")
-            pos = _skip_ws(text, pos + 1)
-            value_start = pos
-            value, pos = _decode_value(text, pos)
-            member = Member(key, value, key_start, key_end, value_start, pos)
-            if key == MODEL_KEY:
-                if model is not None:
-                    line, column = position(text, model.key_start)
-                    raise _error(text, key_start, 'duplicate top-level "model" key (the first one is at line %d, '
-                                                  'column %d); remove one of them' % (line, column))
-                if not isinstance(value, str):
-                    raise _error(text, value_start, 'the top-level "model" value must be a string, found %s'
-                                 % _type_name(value))
-                model = member
-            members.append(member)
-            pos = _skip_ws(text, pos)
-            if pos < len(text) and text[pos] == ',':
-                pos = _skip_ws(text, pos + 1)
-                continue
-            if pos < len(text) and text[pos] == '}':
-                close_brace = pos
-                break
-            raise _explain(text, pos, "expecting ',' or '}' after a member value")
+        raise _error(text, pos, 'the top level must be a JSON object ({...}), found %s' % type_name(value))
+    members, close_brace = _scan_object(text, pos, check)
     end = _skip_ws(text, close_brace + 1)
     if end != len(text):
         raise _explain(text, end, 'extra data after the top-level JSON object')
-    return Document(text, members, open_brace, close_brace, model)
+    return Document(text, members, pos, close_brace, None)
 
 
-def _type_name(value):
+def parse(text):
+    """Strictly parse ``text`` as a JSON object and record the spans of its top-level members.
+
+    Raises SettingsError for anything Claude Code would reject, a non-object top level, a
+    non-string "model" or a duplicated top-level "model" key.
+    """
+    found = []
+
+    def check_model(member):
+        if member.key != MODEL_KEY:
+            return
+        if found:
+            line, column = position(text, found[0].key_start)
+            raise _error(text, member.key_start, 'duplicate top-level "model" key (the first one is at line %d, '
+                                                 'column %d); remove one of them' % (line, column))
+        if not isinstance(member.value, str):
+            raise _error(text, member.value_start, 'the top-level "model" value must be a string, found %s'
+                         % type_name(member.value))
+        found.append(member)
+
+    document = _top_level_object(text, check_model)
+    document.model = found[0] if found else None
+    return document
+
+
+def type_name(value):
+    """How an error message names the JSON type of ``value``: 'an object', 'a number', 'null'..."""
     return _TYPE_NAMES.get(type(value), 'a value')
 
 
@@ -412,9 +435,58 @@ def set_model(text, model):
     return update_model(text, model)[1]
 
 
-def remove_model(text):
-    """Return ``text`` without its top-level "model" member (unchanged when there is none)."""
-    return update_model(text, None)[1]
+def _reserialise(text, path, value):
+    document = loads(text)
+    node = document
+    for key in path[:-1]:
+        if not isinstance(node, dict):
+            break
+        node = node.setdefault(key, {})
+    if not isinstance(node, dict) or not isinstance(document, dict):
+        raise SettingsError("cannot set '%s': a value on the way is not a JSON object" % '.'.join(path))
+    node[path[-1]] = value
+    layout = _top_level_object(text)
+    indent = detect_indent(text, layout)
+    if indent is None:
+        new = json.dumps(document, ensure_ascii=False)
+    else:
+        new = json.dumps(document, ensure_ascii=False, indent=indent, separators=(',', ': '))
+    newline = _newline(text, layout)
+    if newline != '\n':
+        new = new.replace('\n', newline)
+    return text[:layout.open_brace] + new + text[layout.close_brace + 1:]
+
+
+def set_path(text, path, value):
+    """``text`` with the string at the key path ``path`` (a list of keys) set to ``value``.
+
+    The top-level "model" key is set_model's (every other byte kept, added when missing). A key
+    anywhere else that exists has only its value's bytes replaced; of duplicate keys the last one
+    changes, as it is the one JSON decoders keep. A missing key is added by serialising the document
+    again in the indentation and line breaks of the file (key order kept; whitespace, escapes and
+    number spellings elsewhere may change). Returns ``text`` itself when the value is already there.
+    """
+    if not isinstance(value, str):
+        raise TypeError('value must be a string')
+    path = list(path)
+    if path == [MODEL_KEY]:
+        return set_model(text, value)
+    loads(text)
+    start = _skip_ws(text, 0)
+    for depth, key in enumerate(path):
+        if text[start] != '{':
+            raise SettingsError("cannot set '%s': '%s' is not a JSON object"
+                                % ('.'.join(path), '.'.join(path[:depth]) or '(top level)'))
+        found = [member for member in _scan_object(text, start)[0] if member.key == key]
+        if not found:
+            return _reserialise(text, path, value)
+        member = found[-1]
+        if depth == len(path) - 1:
+            if member.value == value:
+                return text
+            return text[:member.value_start] + _encode(value) + text[member.value_end:]
+        start = member.value_start
+    return text
 
 
 def _quote(value, limit=80):

@@ -4,9 +4,21 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""Model policy, compliance and monthly cost of agents, as the agent_model_audit module reports them.
+"""Model policy, compliance and monthly cost of agents, as agent_model_files and agent_model_audit report them.
 
-Everything here is pure (no I/O, no AWS) so that a playbook's merge step can reuse it.
+Everything here is pure (no I/O, no AWS), so that the host module (agent_model_files) and the
+controller module (agent_model_audit) share one implementation of every decision.
+
+Where a row is rated: the verdict on a source (the policy model, the rule that gave it, whether the
+model found complies) is made exactly once per row, by ``AuditPolicy.verdict``:
+
+* on the host, by agent_model_files, only when it fixes files (it must know the verdict to write the
+  policy model); the verdict then travels in the row;
+* otherwise on the controller, by agent_model_audit, for the SSM and Lambda rows it reads and for
+  the included host rows that carry no verdict.
+
+``AuditPolicy.rate`` completes an included row (cost, notes) and keeps a verdict the row carries,
+so that the report says what the host acted on. Costs and the summary are always the controller's.
 
 Policy matching (``AuditPolicy.model_for``), in this order:
 
@@ -33,21 +45,25 @@ Public API::
                 default_token_volume=None, match='canonical')
         .model_for(agent) -> (model, rule)       # rule: 'agent', 'pattern <p>' or 'default'
         .complies(model, wanted) -> bool
+        .verdict(agent, model) -> {'policy_model', 'policy_rule', 'compliant'}
         .rates(model) -> (key, {'input', 'output'}) or (None, None)
         .volume(agent) -> {'input', 'output'} or None
         .cost(agent, model) -> (usd or None, note or None)
         .row(agent, source_type, source, model, secure=False, fixed=False, **extra) -> dict
-        .rerate(row) -> dict                     # a row from another run, under this policy
+        .rate(row) -> dict                       # an included row (agent_model_files), completed
         .summary(rows, errors=()) -> dict
+    policy_argument_spec() -> dict               # policy, default_model, model_match of both modules
+    Findings(diff=False)                         # rows, errors, diffs and changed of one module run
     canonical_model(model) -> str or None
     lookup(name, table) -> (key, value) or (None, None)
     compile_query(expression) -> Query           # .search(document), .path (list or None)
     parse_field_path(expression) -> list or None
     load_json(text) -> value                     # strict; SettingsError with line/column
-    set_field(text, path, value) -> str          # minimal edit of a JSON text
     agent_from_path(path, how='parent', document=None) -> str
     render_table(rows, summary=None, check_mode=False) -> str
     HIDDEN_MODEL, NO_MODEL, DEFAULT_MODEL, ORCHESTRATOR_MODEL, DEFAULT_POLICY, DEFAULT_PRICING, ALIASES
+
+JSON files are edited with claude_settings_json.set_path.
 """
 
 from __future__ import annotations
@@ -58,7 +74,6 @@ import math
 import os
 import re
 import traceback
-from json.decoder import scanstring as _scanstring
 
 try:
     import jmespath
@@ -76,9 +91,9 @@ from ansible_collections.jada.agent.plugins.module_utils.claude_settings_json im
 
 __all__ = [
     'HIDDEN_MODEL', 'NO_MODEL', 'DEFAULT_MODEL', 'ORCHESTRATOR_MODEL', 'DEFAULT_POLICY', 'DEFAULT_PRICING',
-    'ALIASES', 'SOURCE_TYPES', 'HAS_JMESPATH', 'JMESPATH_IMPORT_ERROR', 'PolicyError', 'QueryError',
-    'SettingsError', 'AuditPolicy', 'Query', 'canonical_model', 'is_pattern', 'lookup', 'compile_query',
-    'parse_field_path', 'load_json', 'set_field', 'agent_from_path', 'render_table',
+    'ALIASES', 'SOURCE_TYPES', 'VERDICT_KEYS', 'HAS_JMESPATH', 'JMESPATH_IMPORT_ERROR', 'PolicyError', 'QueryError',
+    'SettingsError', 'AuditPolicy', 'Findings', 'Query', 'canonical_model', 'is_pattern', 'lookup', 'compile_query',
+    'parse_field_path', 'load_json', 'agent_from_path', 'policy_argument_spec', 'add_note', 'render_table',
 ]
 
 HIDDEN_MODEL = '(SecureString, hidden)'
@@ -87,6 +102,7 @@ DEFAULT_MODEL = 'claude-haiku-4-5'
 ORCHESTRATOR_MODEL = 'claude-sonnet-4-6'
 DEFAULT_POLICY = ({'agent': 'orchestrator', 'model': ORCHESTRATOR_MODEL},)
 SOURCE_TYPES = ('json_file', 'ssm', 'lambda')
+VERDICT_KEYS = ('policy_model', 'policy_rule', 'compliant')
 
 # USD per million tokens. Opus 4.5 goes beyond what the audit was asked for; check it
 # against the current price list before relying on it.
@@ -110,7 +126,6 @@ _BEDROCK_VERSION = re.compile(r'-v\d+(?::\d+)?$')
 _DATE = re.compile(r'-\d{8}$')
 _LATEST = re.compile(r'-latest$')
 _FIELD = re.compile(r'\s*(?:([A-Za-z_][A-Za-z0-9_]*)|("(?:[^"\\]|\\.)*"))\s*')
-_INDENT = re.compile(r'\n([ \t]+)"')
 
 
 class PolicyError(ValueError):
@@ -215,6 +230,13 @@ class AuditPolicy(object):
         self.default_volume = None if default_token_volume is None else _pair(default_token_volume,
                                                                               'default_token_volume')
 
+    @classmethod
+    def from_params(cls, params):
+        """The policy a module's parameters state (policy_argument_spec, and on the controller the costs)."""
+        return cls(policy=params['policy'], default_model=params['default_model'], match=params['model_match'],
+                   pricing=params.get('pricing'), token_volumes=params.get('token_volumes'),
+                   default_token_volume=params.get('default_token_volume'))
+
     @staticmethod
     def _model(model, what):
         try:
@@ -266,14 +288,19 @@ class AuditPolicy(object):
             return None, 'model not in the pricing table'
         return _money(volume['input'] * rates['input'] + volume['output'] * rates['output']), None
 
-    def row(self, agent, source_type, source, model, secure=False, fixed=False, source_name=None, notes=(),
-            **extra):
-        """A report row. For ``secure=True`` ``model`` is the real value: it decides compliance and cost
-        and is then replaced by HIDDEN_MODEL, so the row never holds it."""
+    def verdict(self, agent, model):
+        """The policy's decision on one source; every row's verdict is made here, once."""
         wanted, rule = self.model_for(agent)
-        compliant = self.complies(model, wanted)
+        return dict(policy_model=wanted, policy_rule=rule, compliant=self.complies(model, wanted))
+
+    def row(self, agent, source_type, source, model, secure=False, fixed=False, source_name=None, notes=(),
+            decided=None, **extra):
+        """A report row. For ``secure=True`` ``model`` is the real value: it decides compliance and cost
+        and is then replaced by HIDDEN_MODEL, so the row never holds it. ``decided`` is a verdict made
+        earlier (on the host that fixed the source), used instead of making it again."""
+        decided = decided or self.verdict(agent, model)
         cost, cost_note = self.cost(agent, model)
-        policy_cost, policy_note = self.cost(agent, wanted)
+        policy_cost, policy_note = self.cost(agent, decided['policy_model'])
         all_notes = []
         if not isinstance(model, str) or not model:
             all_notes.append('no model set')
@@ -289,9 +316,9 @@ class AuditPolicy(object):
             source_name=source_name,
             model=HIDDEN_MODEL if secure else (model if isinstance(model, str) and model else None),
             secure=bool(secure),
-            policy_model=wanted,
-            policy_rule=rule,
-            compliant=compliant,
+            policy_model=decided['policy_model'],
+            policy_rule=decided['policy_rule'],
+            compliant=bool(decided['compliant']),
             fixed=bool(fixed),
             monthly_cost_usd=cost,
             policy_monthly_cost_usd=policy_cost,
@@ -300,31 +327,38 @@ class AuditPolicy(object):
         row.update(extra)
         return row
 
-    def rerate(self, row):
-        """A row returned by another run (for example per host), re-evaluated under this policy.
+    def rate(self, row):
+        """A row that another module returned (agent_model_files, one per host), rated under this policy.
 
-        A secure row keeps its compliant flag and cost: the value they came from is not in the row.
+        A row that carries a verdict keeps it: the host made it to fix the file, and the report must say
+        what the host acted on. A row without one gets it here. The row's own note (why a file was not
+        fixed) follows the notes on its cost. A secure row keeps its verdict, cost and note as well: the
+        value they came from is not in the row.
         """
         if not isinstance(row, dict) or not isinstance(row.get('agent'), str) or not row['agent']:
             raise PolicyError('every included row needs a non-empty agent')
         if row.get('source_type') not in SOURCE_TYPES:
             raise PolicyError('included row for agent %s has source_type %r; expected one of %s'
                               % (row['agent'], row.get('source_type'), ', '.join(SOURCE_TYPES)))
-        known = ('agent', 'source_type', 'source', 'model', 'secure', 'fixed', 'source_name', 'policy_model',
-                 'policy_rule', 'compliant', 'monthly_cost_usd', 'policy_monthly_cost_usd', 'note')
-        extra = dict((key, value) for key, value in row.items() if key not in known)
+        decided = None
+        if all(key in row for key in VERDICT_KEYS):
+            decided = dict((key, row[key]) for key in VERDICT_KEYS)
+            self._model(decided['policy_model'], 'included row for agent %s: policy_model' % row['agent'])
         secure = bool(row.get('secure'))
-        model = None if secure else row.get('model')
-        if model == NO_MODEL:
-            model = None
-        fresh = self.row(row['agent'], row['source_type'], row.get('source'), model, secure=secure,
-                         fixed=row.get('fixed', False), source_name=row.get('source_name'), **extra)
+        if secure and decided is None:
+            raise PolicyError('included row for agent %s is a SecureString without a verdict; its value is not '
+                              'in the row to judge' % row['agent'])
+        known = ('agent', 'source_type', 'source', 'model', 'secure', 'fixed', 'source_name', 'note',
+                 'monthly_cost_usd', 'policy_monthly_cost_usd') + VERDICT_KEYS
+        extra = dict((key, value) for key, value in row.items() if key not in known)
+        model = None if secure or row.get('model') == NO_MODEL else row.get('model')
+        rated = self.row(row['agent'], row['source_type'], row.get('source'), model, secure=secure,
+                         fixed=row.get('fixed', False), source_name=row.get('source_name'),
+                         notes=() if secure else (row.get('note'),), decided=decided, **extra)
         if secure:
-            fresh['model'] = HIDDEN_MODEL
-            fresh['compliant'] = bool(row.get('compliant'))
-            fresh['monthly_cost_usd'] = row.get('monthly_cost_usd')
-            fresh['note'] = row.get('note')
-        return fresh
+            rated['monthly_cost_usd'] = row.get('monthly_cost_usd')
+            rated['note'] = row.get('note')
+        return rated
 
     def summary(self, rows, errors=()):
         """Counts and monthly totals; each agent counts once however many sources name it.
@@ -373,6 +407,57 @@ class AuditPolicy(object):
             uniform_monthly_cost_usd=uniform,
             agents_without_cost=sorted(without_cost),
         )
+
+
+def policy_argument_spec():
+    """The options that state the policy, the same in agent_model_files and agent_model_audit."""
+    return dict(
+        policy=dict(type='list', elements='dict', default=[dict(entry) for entry in DEFAULT_POLICY],
+                    options=dict(agent=dict(type='str', required=True), model=dict(type='str', required=True))),
+        default_model=dict(type='str', default=DEFAULT_MODEL),
+        model_match=dict(type='str', default='canonical', choices=['canonical', 'exact']),
+    )
+
+
+def add_note(row, note):
+    row['note'] = '; '.join(part for part in (row.get('note'), note) if part)
+
+
+class Findings(object):
+    """What one module run found and did: rows, errors, diffs, and whether anything changed."""
+
+    def __init__(self, diff=False):
+        self.diff = diff
+        self.rows = []
+        self.errors = []
+        self.diffs = []
+        self.changed = False
+        self._seen = set()
+
+    def first_time(self, *key):
+        """False for a source already seen, so that overlapping globs or paths give one row."""
+        if key in self._seen:
+            return False
+        self._seen.add(key)
+        return True
+
+    def error(self, source_type, source, message, line=None, column=None):
+        self.errors.append(dict(source_type=source_type, source=source, error=message, line=line, column=column))
+
+    def fixed(self, row, secure=False, before=None):
+        """Record a fix (done, or due in check mode) of ``row`` to its policy model."""
+        self.changed = True
+        row['fixed'] = True
+        if self.diff:
+            header = '%s %s (agent %s)' % (row['source_type'], row['source'], row['agent'])
+            shown_before = HIDDEN_MODEL if secure else (NO_MODEL if before is None else before)
+            shown_after = HIDDEN_MODEL if secure else row['policy_model']
+            self.diffs.append(dict(before_header=header, after_header=header, before='model: %s\n' % shown_before,
+                                   after='model: %s\n' % shown_after))
+
+    def so_far(self):
+        """What a failure still reports: anything already changed, and the rows so far."""
+        return dict(changed=self.changed, rows=list(self.rows), errors=list(self.errors))
 
 
 # --- JSON and JMESPath --------------------------------------------------------------------------------
@@ -439,78 +524,6 @@ def compile_query(expression):
 def load_json(text):
     """Strictly decode a JSON text; SettingsError (line, column, no content) when it is not valid."""
     return settings_json.loads(text)
-
-
-def _members(text, start):
-    """``[(key, value_start, value_end)]`` of the valid JSON object starting at ``text[start]``."""
-    members = []
-    skip = settings_json.skip_whitespace
-    pos = skip(text, start + 1)
-    if text[pos] == '}':
-        return members
-    while True:
-        key, pos = _scanstring(text, pos + 1, True)
-        pos = skip(text, pos) + 1
-        value_start = skip(text, pos)
-        dummy, value_end = settings_json.decode_value(text, value_start)
-        members.append((key, value_start, value_end))
-        pos = skip(text, value_end)
-        if text[pos] == '}':
-            return members
-        pos = skip(text, pos + 1)
-
-
-def _reserialise(text, path, value):
-    document = load_json(text)
-    node = document
-    for index, key in enumerate(path[:-1]):
-        if not isinstance(node, dict):
-            break
-        node = node.setdefault(key, {})
-    if not isinstance(node, dict) or not isinstance(document, dict):
-        raise SettingsError("cannot set '%s': a value on the way is not a JSON object" % '.'.join(path))
-    node[path[-1]] = value
-    indent = _INDENT.search(text)
-    if indent is None:
-        new = json.dumps(document, ensure_ascii=False)
-    else:
-        new = json.dumps(document, ensure_ascii=False, indent=indent.group(1), separators=(',', ': '))
-    if '\r\n' in text:
-        new = new.replace('\n', '\r\n')
-    trailing = text[len(text.rstrip()):]
-    return new + trailing
-
-
-def set_field(text, path, value):
-    """``text`` with the string at the field path ``path`` set to ``value``, changed as little as possible.
-
-    The top-level ``model`` key goes through claude_settings_json.set_model (every other byte kept,
-    added when missing). A nested key that exists has only its value's bytes replaced. A nested key
-    that is missing is added by re-serialising the whole document with the indentation detected in
-    the file (key order kept; whitespace, escapes and number spellings may change). Returns ``text``
-    itself when the value is already there.
-    """
-    if not isinstance(value, str):
-        raise TypeError('value must be a string')
-    if list(path) == [settings_json.MODEL_KEY]:
-        return settings_json.set_model(text, value)
-    load_json(text)
-    start = settings_json.skip_whitespace(text, 0)
-    for depth, key in enumerate(path):
-        if text[start] != '{':
-            raise SettingsError("cannot set '%s': '%s' is not a JSON object"
-                                % ('.'.join(path), '.'.join(path[:depth]) or '(top level)'))
-        found = [member for member in _members(text, start) if member[0] == key]
-        if not found:
-            return _reserialise(text, path, value)
-        # Duplicate keys: JSON decoders keep the last one, so that is the one in effect.
-        dummy, value_start, value_end = found[-1]
-        if depth == len(path) - 1:
-            if settings_json.decode_value(text, value_start)[0] == value:
-                return text
-            return text[:value_start] + json.dumps(value, ensure_ascii=False) + text[value_end:]
-        start = value_start
-    return text
 
 
 # --- agent names --------------------------------------------------------------------------------------

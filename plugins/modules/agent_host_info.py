@@ -24,7 +24,7 @@ description:
     effective file-descriptor limits of the running process from C(/proc/<MainPID>/limits) (the only
     truthful source, because systemd silently clamps a C(LimitNOFILE) it cannot apply), and the kernel's
     C(fs.nr_open) and C(fs.file-max).
-  - The installed Claude Code CLI at O(cli_path) and its version, for the role C(jada.agent.claude_code).
+  - The installed Claude Code CLI at O(cli_path) and its version, for the role C(jada.agent.orchestrator).
   - Never returns the content of a settings or environment file; they hold secrets.
 author:
   - jada.agent maintainers (@jada)
@@ -77,15 +77,89 @@ options:
         the agent's latest answer; nothing of the answers' text is returned.
     type: path
     default: /var/log/jada-agent/output.jsonl
-  desired_model:
+  desired:
     description:
-      - The model a rollout will write into O(settings_files). When set, RV(planned_model) says which model the CLI
-        will request afterwards, and why, so a rollout can refuse before any change when something else would win
-        (a flag, an environment variable, an env block, a managed file, C(availableModels)).
-    type: str
-  desired_cli_version:
-    description: The CLI version the rollout installs, for RV(planned_model) (aliases resolve by version). Default the installed one.
-    type: str
+      - The desired state of the host. When set, RV(planned_model) and RV(plan) say what a rollout would change and
+        whether it must refuse, decided by the collection's one plan (C(module_utils/orchestrator_plan.py)); the role
+        C(jada.agent.orchestrator) fills it from its variables.
+      - Unit files are compared by the sha256 of their rendering on the controller, so no rendering happens here.
+    type: dict
+    suboptions:
+      model:
+        description: The model the rollout writes into O(settings_files).
+        type: str
+        required: true
+      allowed_models:
+        description: When not empty, O(desired.model) and the ID it resolves to must both be listed.
+        type: list
+        elements: str
+        default: []
+      cli_version:
+        description: The CLI version to run (aliases resolve by version). Default the installed one, and no CLI change.
+        type: str
+      cli_package:
+        description: The npm package of the CLI to run, for example C(@anthropic-ai/claude-code-linux-x64).
+        type: str
+      exec_start:
+        description:
+          - The C(ExecStart=) of the unit to install. The engine answers RV(planned_model) with its flags instead of
+            the installed unit's.
+        type: str
+      environment:
+        description:
+          - The model-related variables of the unit's environment file to install (the filter
+            C(jada.agent.model_environment) keeps only those); never pass API keys here.
+        type: dict
+        default: {}
+      environment_file:
+        description: The path of that environment file.
+        type: path
+      environment_sha256:
+        description: The sha256 of the rendered environment file; unset when the unit gets none.
+        type: str
+      user:
+        description: The C(User=) of the unit to install (whose configuration directory the CLI reads).
+        type: str
+      working_directory:
+        description: The C(WorkingDirectory=) of the unit to install (whose C(.claude) the CLI reads).
+        type: path
+      unit_sha256:
+        description: The sha256 of the rendered service unit.
+        type: str
+      socket_sha256:
+        description: The sha256 of the rendered socket unit (the task inbox).
+        type: str
+      inbox:
+        description: The task inbox FIFO, to name it in RV(plan.drift).
+        type: path
+      nofile:
+        description:
+          - The open-files limit (C(LimitNOFILE)) to set, a number, C(max) (the kernel's C(fs.nr_open)), or C(null)
+            to leave the limits alone.
+        type: raw
+      manage_nr_open:
+        description: Whether a rollout may raise C(fs.nr_open) for O(desired.nofile); otherwise a higher request is refused.
+        type: bool
+        default: false
+      manage_file_max:
+        description: Whether a rollout keeps C(fs.file-max) at least as high as O(desired.nofile).
+        type: bool
+        default: false
+      dropin_name:
+        description: The name of the drop-in that sets C(LimitNOFILE).
+        type: str
+        default: 50-limits.conf
+      login_user:
+        description: The user whose login sessions get the limit too; empty for none.
+        type: str
+        default: ''
+      login_file:
+        description: The C(limits.d) file for O(desired.login_user).
+        type: path
+      enabled:
+        description: Whether the service should start at boot.
+        type: bool
+        default: true
   journal_lines:
     description:
       - How many of the latest journal lines of the service that match O(journal_pattern) to return.
@@ -255,11 +329,40 @@ effective_model:
            fatal: null}
 planned_model:
   description:
-    - With O(desired_model), the engine's answer for the host as it will be once O(desired_model) is in every file of
-      O(settings_files) and O(desired_cli_version) runs; the same keys as RV(effective_model), and
-      C(from_settings_files), whether the winning source is one of O(settings_files). C(null) otherwise.
+    - With O(desired), the engine's answer for the host as it will be once O(desired.model) is in every file of
+      O(settings_files), O(desired.cli_version) runs and the unit has O(desired.exec_start) and
+      O(desired.environment); the same keys as RV(effective_model), and C(from_settings_files), whether the winning
+      source is one of O(settings_files). C(null) otherwise.
   returned: always
   type: dict
+plan:
+  description:
+    - With O(desired), what differs and why; C(null) otherwise. The upgrade, the drift check and status read only
+      this.
+  returned: always
+  type: dict
+  contains:
+    pending: {description: Whether anything differs; the one criterion for changing the host., type: bool, returned: always}
+    cli: {description: The CLI must be installed or switched., type: bool, returned: always}
+    settings_files: {description: The paths of O(settings_files) whose model differs., type: list, elements: str, returned: always}
+    socket: {description: The socket unit differs., type: bool, returned: always}
+    unit: {description: The service unit differs., type: bool, returned: always}
+    environment: {description: The environment file differs., type: bool, returned: always}
+    limits:
+      description: >-
+        C(nofile) (the number to set, C(null) when unmanaged), C(dropin) and C(dropin_content), C(nr_open),
+        C(file_max), C(login) and C(login_content).
+      type: dict
+      returned: always
+    start: {description: The service must be started or enabled., type: bool, returned: always}
+    restart: {description: Why a restart alone is needed (configured right but not in effect)., type: list, elements: str, returned: always}
+    drift:
+      description: What differs, each with C(check), C(expected) and C(actual); never a secret.
+      type: list
+      elements: dict
+      returned: always
+    refusals: {description: Why a change must not go ahead., type: list, elements: str, returned: always}
+    warnings: {description: What is worth saying but not refusing (an alias that moves with CLI upgrades)., type: list, elements: str, returned: always}
 cli:
   description: The Claude Code CLI at O(cli_path).
   returned: always
@@ -332,12 +435,14 @@ journal:
 
 import os
 import re
+import shlex
 
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.jada.agent.plugins.module_utils import agent_host
 from ansible_collections.jada.agent.plugins.module_utils import agent_task
 from ansible_collections.jada.agent.plugins.module_utils import model_resolution
+from ansible_collections.jada.agent.plugins.module_utils import orchestrator_plan
 
 # Where the collection's roles install the unit file and its drop-in directory.
 UNIT_DIR = '/etc/systemd/system'
@@ -404,15 +509,29 @@ def cli_summary(module, path):
     return cli
 
 
-def planned_model(params, sources, argv, layers, settings, cli, service):
-    """The engine's answer once desired_model is in every settings file, on desired_cli_version; None when not asked."""
-    if params['desired_model'] is None:
-        return None
+def desired_sources(desired, show, service, managed_dir):
+    """(argv, layers, sources) of the unit as the rollout will install it, or as it is without O(desired.exec_start)."""
+    if not desired.get('exec_start'):
+        return agent_host.model_sources(show, service, managed_dir)
+    names = model_resolution.PLAN_VARIABLES
+    # The role's unit sets no model variable in Environment=; its environment file is the one layer that may.
+    layers = [('the environment of %s' % service, {})]
+    if desired['environment']:
+        layers.append(('%s (EnvironmentFile of %s)' % (desired['environment_file'], service),
+                       model_resolution.model_environment(desired['environment'], names)))
+    unit = {'User': desired['user'] or show.get('User'),
+            'WorkingDirectory': desired['working_directory'] or show.get('WorkingDirectory')}
+    return agent_host.model_sources(unit, service, managed_dir, argv=shlex.split(desired['exec_start']), layers=layers)
+
+
+def planned_model(desired, show, service, managed_dir, settings, cli):
+    """The engine's answer once the desired model is in every settings file, on the desired CLI and unit."""
+    argv, layers, sources = desired_sources(desired, show, service, managed_dir)
     # The engine names files as the CLI finds them; the rollout writes through links to their real paths.
     real_paths = set(entry['real_path'] for entry in settings)
     managed = set(source['path'] for source in sources if os.path.realpath(source['path']) in real_paths)
-    planned = model_resolution.with_model(sources, managed, params['desired_model'])
-    version = params['desired_cli_version'] or cli['version']
+    planned = model_resolution.with_model(sources, managed, desired['model'])
+    version = desired['cli_version'] or cli['version']
     answer = effective_model(model_resolution.resolve(planned, argv, layers, version, service))
     # Whether the rollout's own edit decides the model, or something it does not write still wins.
     answer['from_settings_files'] = answer['source'] in managed
@@ -446,8 +565,28 @@ def main():
             files=dict(type='list', elements='path', default=[]),
             cli_path=dict(type='path', default='/opt/jada/bin/claude'),
             output=dict(type='path', default=agent_task.DEFAULT_OUTPUT),
-            desired_model=dict(type='str'),
-            desired_cli_version=dict(type='str'),
+            desired=dict(type='dict', options=dict(
+                model=dict(type='str', required=True),
+                allowed_models=dict(type='list', elements='str', default=[]),
+                cli_version=dict(type='str'),
+                cli_package=dict(type='str'),
+                exec_start=dict(type='str'),
+                environment=dict(type='dict', default={}),
+                environment_file=dict(type='path'),
+                environment_sha256=dict(type='str'),
+                user=dict(type='str'),
+                working_directory=dict(type='path'),
+                unit_sha256=dict(type='str'),
+                socket_sha256=dict(type='str'),
+                inbox=dict(type='path'),
+                nofile=dict(type='raw'),
+                manage_nr_open=dict(type='bool', default=False),
+                manage_file_max=dict(type='bool', default=False),
+                dropin_name=dict(type='str', default='50-limits.conf'),
+                login_user=dict(type='str', default=''),
+                login_file=dict(type='path'),
+                enabled=dict(type='bool', default=True),
+            )),
             journal_lines=dict(type='int', default=0),
             journal_pattern=dict(type='str', default=r'(?i)(\b|[a-z])(error|fatal|panic|failed)\b|\btraceback\b|\binvalid\b'),
         ),
@@ -469,13 +608,20 @@ def main():
     argv, layers, sources = agent_host.model_sources(show, name, module.params['managed_settings_dir'])
     resolution = model_resolution.resolve(sources, argv, layers, cli['version'], name)
     unit_path = os.path.join(UNIT_DIR, name + '.service')
+    desired = module.params['desired']
+    files = list(module.params['files'])
+    if desired is not None:
+        # What the plan compares: the inbox's socket unit, the environment file and the login limits file.
+        files += [path for path in (os.path.join(UNIT_DIR, name + '.socket'), desired['environment_file'],
+                                    desired['login_file'] if desired['login_user'] else None)
+                  if path and path not in files]
 
     result = dict(
         changed=False,
         service=service,
         unit={'path': unit_path, 'sha256': agent_host.file_sha256(unit_path)},
         dropins=agent_host.dropin_digests(unit_path + '.d'),
-        file_digests=dict((path, agent_host.file_sha256(path)) for path in module.params['files']),
+        file_digests=dict((path, agent_host.file_sha256(path)) for path in files),
         environment_files=dict((path, agent_host.file_sha256(path.lstrip('-')))
                                for path in agent_host.environment_files(show.get('EnvironmentFiles'))),
         limits={'nofile_soft': limits.get('nofile', (None, None))[0], 'nofile_hard': limits.get('nofile', (None, None))[1]},
@@ -487,8 +633,12 @@ def main():
         effective_model=effective_model(resolution),
         cli=cli,
         agent=latest_answer(module, module.params['output']),
-        planned_model=planned_model(module.params, sources, argv, layers, settings, cli, name),
+        planned_model=None,
+        plan=None,
     )
+    if desired is not None:
+        result['planned_model'] = planned_model(desired, show, name, module.params['managed_settings_dir'], settings, cli)
+        result['plan'] = orchestrator_plan.plan(result, desired, result['planned_model'])
     if module.params['journal_lines'] > 0:
         result['journal'] = journal_errors(module, name, module.params['journal_lines'], module.params['journal_pattern'])
     module.exit_json(**result)

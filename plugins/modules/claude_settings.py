@@ -231,12 +231,12 @@ import os
 import re
 import signal
 import sys
-import tempfile
 import time
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.jada.agent.plugins.module_utils import agent_host
 from ansible_collections.jada.agent.plugins.module_utils import model_resolution
+from ansible_collections.jada.agent.plugins.module_utils.atomic_file import TemporaryFileError, replace_file
 from ansible_collections.jada.agent.plugins.module_utils.claude_settings_json import (
     SettingsError,
     decode,
@@ -426,19 +426,6 @@ def _unlink_quietly(path):
         pass
 
 
-def _fsync_directory(directory):
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
 def replace(module, real, original, content, backup=False):
     """Atomically replace ``real`` with ``content`` unless it no longer holds ``original``.
 
@@ -446,37 +433,35 @@ def replace(module, real, original, content, backup=False):
     """
     directory = os.path.dirname(real)
     remove_stale_temp_files(real)
-    tmp = None
-    backup_file = None
+    backup_file = []
+
+    def unchanged_since_read(temporary):
+        _before_rename(real)
+        if backup and original is not None:
+            backup_file.append(module.backup_local(real))
+        if read_bytes(real) != original:
+            raise _ChangedUnderUs()
+
+    def move(temporary, target):
+        # atomic_move gives the new file the mode, owner and SELinux context of the one it replaces.
+        module.atomic_move(temporary, target, unsafe_writes=module.params['unsafe_writes'])
+
     try:
         with _CleanExitOnSignal():
-            try:
-                fd, tmp = tempfile.mkstemp(dir=directory, prefix='.' + os.path.basename(real) + '.', suffix=TEMP_SUFFIX)
-                with os.fdopen(fd, 'wb') as handle:
-                    handle.write(content)
-                    handle.flush()
-                    os.fsync(handle.fileno())
-            except OSError as exc:
-                raise ModuleFailure('cannot write a temporary file in %s: %s - %s' % (directory, _reason(exc), UNCHANGED),
-                                    path=real)
-            _before_rename(real)
-            if backup and original is not None:
-                backup_file = module.backup_local(real)
-            if read_bytes(real) != original:
-                if backup_file:
-                    _unlink_quietly(backup_file)
-                raise _ChangedUnderUs()
-            module.atomic_move(tmp, real, unsafe_writes=module.params['unsafe_writes'])
-            tmp = None
-    except (ModuleFailure, _ChangedUnderUs, _Terminated):
+            replace_file(real, content, prepare=unchanged_since_read, move=move, suffix=TEMP_SUFFIX)
+    except TemporaryFileError as exc:
+        raise ModuleFailure('cannot write a temporary file in %s: %s - %s' % (directory, _reason(exc), UNCHANGED),
+                            path=real)
+    except (ModuleFailure, _Terminated):
+        raise
+    except _ChangedUnderUs:
+        for name in backup_file:
+            _unlink_quietly(name)
         raise
     except Exception as exc:
-        if backup_file:
-            _unlink_quietly(backup_file)
+        for name in backup_file:
+            _unlink_quietly(name)
         raise ModuleFailure('%s: could not replace the file: %s - %s' % (real, exc, UNCHANGED), path=real)
-    finally:
-        if tmp is not None:
-            _unlink_quietly(tmp)
     if original is None:
         # atomic_move gives new files 0666 minus umask; settings files may get API keys later.
         try:
@@ -484,8 +469,7 @@ def replace(module, real, original, content, backup=False):
         except OSError as exc:
             raise ModuleFailure('%s was created but its mode could not be set to 0600: %s' % (real, _reason(exc)),
                                 path=real)
-    _fsync_directory(directory)
-    return backup_file
+    return backup_file[0] if backup_file else None
 
 
 def converge(module, real, model, create=True, backup=False):

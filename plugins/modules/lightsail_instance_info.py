@@ -358,11 +358,9 @@ from ansible.module_utils.common.dict_transformations import camel_dict_to_snake
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import get_aws_connection_info
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
+from ansible_collections.jada.agent.plugins.module_utils.aws_retry import retry_with_backoff
 
-# botocore already retries a throttled call a few times; this outer layer rides out longer bursts.
-RETRY_OPTIONS = dict(retries=10, delay=3, backoff=2.0, max_delay=60, catch_extra_error_codes=['ThrottlingException'])
 
 CREDENTIAL_ERROR_CODES = frozenset((
     'UnrecognizedClientException',
@@ -621,7 +619,7 @@ def main():
     if warning:
         module.warn(warning)
 
-    client = module.client('lightsail', retry_decorator=AWSRetry.jittered_backoff(**RETRY_OPTIONS))
+    client = module.client('lightsail', retry_decorator=retry_with_backoff)
     conditions = dict(expected_state=params['expected_state'], want_public_ip=params['wait_for_public_ip'])
     subject = f"Lightsail instance '{names[0]}'" if single else f'Lightsail instances {quoted(names)}'
     try:

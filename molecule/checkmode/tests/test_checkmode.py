@@ -14,7 +14,7 @@ testinfra_hosts = ['podman://' + HOST]
 SECRET = 'demo-secret-0000-not-a-real-key'
 REPOSITORY_SETTINGS = '/srv/jada/orchestrator/.claude/settings.json'
 PINNED_CLI = yaml.safe_load(open(os.path.join(os.environ['MOLECULE_PROJECT_DIRECTORY'],
-                                              'roles/claude_code/defaults/main.yml')))['claude_code_version']
+                                              'roles/orchestrator/defaults/main.yml')))['jada_agent_cli_version']
 
 
 def test_check_mode_on_a_converged_host_changes_nothing(host):
@@ -59,7 +59,7 @@ def test_a_model_outside_the_allowed_list_is_refused_before_any_change(host):
     run = jada_molecule.run_playbook('upgrade-model.yml', '-e', 'jada_agent_model=claude-opus-4-6',
                                      '-e', '{"jada_agent_allowed_models": ["claude-sonnet-4-6", "claude-haiku-4-5"]}')
     assert run.returncode != 0
-    assert 'model claude-opus-4-6 is not in agent_model_allowed_models' in run.stdout
+    assert 'model claude-opus-4-6 is not in jada_agent_allowed_models' in run.stdout
     assert jada_molecule.state(host) == before
 
 
@@ -81,9 +81,9 @@ def test_a_model_flag_in_exec_start_that_contradicts_is_refused_before_any_chang
     before = jada_molecule.state(host)
     run = jada_molecule.run_playbook(
         'upgrade-model.yml',
-        '-e', 'agent_service_exec_start="/opt/jada/bin/claude --dangerously-skip-permissions --model claude-haiku-4-5"')
+        '-e', 'jada_agent_exec_start="/opt/jada/bin/claude --dangerously-skip-permissions --model claude-haiku-4-5"')
     assert run.returncode != 0
-    assert '--model in agent_service_exec_start is claude-haiku-4-5' in run.stdout
+    assert '--model in jada_agent_exec_start is claude-haiku-4-5' in run.stdout
     assert jada_molecule.state(host) == before
 
 

@@ -65,7 +65,7 @@ def test_the_running_agent_answers_on_sonnet(host):  # pylint: disable=unused-ar
 
 def test_the_pinned_cli_runs(host):
     version = yaml.safe_load(open(os.path.join(os.environ['MOLECULE_PROJECT_DIRECTORY'],
-                                               'roles/claude_code/defaults/main.yml')))['claude_code_version']
+                                               'roles/orchestrator/defaults/main.yml')))['jada_agent_cli_version']
     assert host.check_output('/opt/jada/bin/claude --version').startswith(str(version) + ' ')
     argv = host.check_output('cat /proc/$(systemctl show -p MainPID --value jada-agent)/cmdline | tr "\\0" " "')
     assert argv.startswith('/opt/jada/bin/claude -p --input-format stream-json') and '--dangerously-skip-permissions' in argv
@@ -74,7 +74,7 @@ def test_the_pinned_cli_runs(host):
 
 def test_the_cli_moved_from_the_provisioned_version_and_kept_it_for_a_rollback(host):
     pinned = yaml.safe_load(open(os.path.join(os.environ['MOLECULE_PROJECT_DIRECTORY'],
-                                              'roles/claude_code/defaults/main.yml')))['claude_code_version']
+                                              'roles/orchestrator/defaults/main.yml')))['jada_agent_cli_version']
     previous = os.environ['JADA_PREVIOUS_CLAUDE_CODE_VERSION']
     assert previous != pinned
     assert host.file('/opt/jada/bin/claude').linked_to == '/opt/jada/lib/claude-code/%s-linux-x64/claude' % pinned

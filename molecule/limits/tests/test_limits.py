@@ -44,7 +44,7 @@ def test_limit_above_nr_open_fails_without_permission_to_raise_it(host):
     before = jada_molecule.state(host)
     run = jada_molecule.run_playbook('upgrade-model.yml', '-e', 'jada_agent_nofile=%d' % (nr_open + 1))
     assert run.returncode != 0
-    assert 'fs.nr_open' in run.stdout and 'fd_limits_manage_nr_open' in run.stdout
+    assert 'fs.nr_open' in run.stdout and 'jada_agent_manage_nr_open' in run.stdout
     assert jada_molecule.state(host) == before
 
 

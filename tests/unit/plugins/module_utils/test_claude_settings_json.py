@@ -19,7 +19,7 @@ from ansible_collections.jada.agent.plugins.module_utils.claude_settings_json im
     detect_indent,
     parse,
     read_model,
-    remove_model,
+    set_path,
     set_model,
     update_model,
     validate_model,
@@ -86,14 +86,14 @@ def test_nested_model_only_counts_as_absent():
     assert read_model(text) is None
     assert set_model(text, 'opus') == (
         '{\n  "env": {"model": "a"},\n  "modelSettings": {"model": "b"},\n  "model": "opus"\n}\n')
-    assert remove_model(text) is text
+    assert update_model(text, None) == (None, text)
 
 
 def test_escaped_key_is_the_model_key():
     text = '{"mod\\u0065l": "haiku", "b": 1}'
     assert read_model(text) == 'haiku'
     assert set_model(text, 'opus') == '{"mod\\u0065l": "opus", "b": 1}'
-    assert remove_model(text) == '{"b": 1}'
+    assert update_model(text, None) == ('haiku', '{"b": 1}')
 
 
 def test_equal_value_is_unchanged_even_when_spelled_with_escapes():
@@ -150,7 +150,7 @@ def test_detect_indent(text, indent):
     assert detect_indent(text) == indent
 
 
-# -- removing the key ----------------------------------------------------------------------------------------------------
+# -- removing the key (claude_settings state=absent) ----------------------------------------------------------------------
 
 @pytest.mark.parametrize('text, expected', [
     ('{\n  "model": "x",\n  "a": 1\n}\n', '{\n  "a": 1\n}\n'),
@@ -162,8 +162,8 @@ def test_detect_indent(text, indent):
     ('{"a":1 , "model":"x"}', '{"a":1}'),
     ('{"a": 1}', '{"a": 1}'),
 ])
-def test_remove_model(text, expected):
-    result = remove_model(text)
+def test_update_to_none_removes_only_the_member(text, expected):
+    result = update_model(text, None)[1]
     assert result == expected
     assert read_model(result) is None
 
@@ -216,7 +216,7 @@ def test_invalid_documents_report_line_and_column(text, line, column, fragment):
     assert (caught.value.line, caught.value.column) == (line, column), str(caught.value)
     assert fragment in caught.value.message
     assert str(caught.value).startswith('line %d, column %d: ' % (line, column))
-    for function in (read_model, remove_model, lambda t: set_model(t, 'x')):
+    for function in (read_model, lambda t: update_model(t, None), lambda t: set_model(t, 'x')):
         with pytest.raises(SettingsError):
             function(text)
 
@@ -457,14 +457,14 @@ def test_property_add_missing_key_keeps_the_rest(document, model):
     inserted = len(new) - len(text)
     assert new[:prefix] + new[prefix + inserted:] == text
     assert re.match(r'[ \t\r\n]*,[ \t\r\n]*"model"[ \t]*:[ \t]*"', new[prefix:prefix + inserted])
-    assert remove_model(new) == text
+    assert update_model(new, None)[1] == text
 
 
 @PROPERTY_SETTINGS
 @given(documents(with_model=True))
 def test_property_remove_deletes_one_run_holding_the_member(document):
     text, content, (start, end) = document
-    new = remove_model(text)
+    new = update_model(text, None)[1]
     expected = dict(content)
     del expected['model']
     parsed = json.loads(new)
@@ -565,8 +565,90 @@ def test_property_set_is_idempotent_and_reversible(document, first, second):
         assert again == once
 
 
-@pytest.mark.parametrize('text', [CLAUDE_STYLE, '{"a": 1}', '{}'])
-def test_byte_round_trip_through_utf8(text):
-    data = set_model(text, 'claude-sonnet-4-6').encode('utf-8')
-    original = text.encode('utf-8')
-    assert decode(data) == set_model(decode(original), 'claude-sonnet-4-6')
+@pytest.mark.parametrize('text, expected', [
+    # Non-ASCII text, \u escapes and an emoji outside the value come back byte for byte.
+    (CLAUDE_STYLE, CLAUDE_STYLE.replace('"claude-haiku-4-5-20251001"', '"claude-sonnet-4-6"')),
+    ('{"a": "\u00e9t\u00e9"}', '{"a": "\u00e9t\u00e9", "model": "claude-sonnet-4-6"}'),
+    ('{}', '{\n  "model": "claude-sonnet-4-6"\n}'),
+])
+def test_byte_round_trip_through_utf8(text, expected):
+    data = set_model(decode(text.encode('utf-8')), 'claude-sonnet-4-6').encode('utf-8')
+    assert data == expected.encode('utf-8')
+
+
+# -- a string at a key path (agent config files) -------------------------------------------------------------------------
+
+NESTED = (
+    '{\n'
+    '  "name": "validator",\n'
+    '  "agent": {"model": "claude-sonnet-4-6", "temperature": 1.0e0},\n'
+    '  "greeting": "gr\\u00fc\\u00df",\n'
+    '  "agent": {"model": "claude-opus-4-5", "max_tokens": 4096}\n'
+    '}'
+)
+
+
+@pytest.mark.parametrize('text, path, expected', [
+    # Duplicate keys: the last one is the one a decoder uses, so that one changes.
+    (NESTED, ['agent', 'model'], NESTED.replace('"claude-opus-4-5"', '"claude-haiku-4-5"')),
+    ('{"b": 1,   "model": "x"}\n', ['model'], '{"b": 1,   "model": "claude-haiku-4-5"}\n'),
+    ('{\n\t"b": 1\n}', ['model'], '{\n\t"b": 1,\n\t"model": "claude-haiku-4-5"\n}'),
+    ('{"env": {"ANTHROPIC_MODEL": "opus", "K": "v"}}', ['env', 'ANTHROPIC_MODEL'],
+     '{"env": {"ANTHROPIC_MODEL": "claude-haiku-4-5", "K": "v"}}'),
+    # A missing key: the document is written again in the file's layout.
+    ('{"agent": {"x": 1}}', ['agent', 'model'], '{"agent": {"x": 1, "model": "claude-haiku-4-5"}}'),
+    ('{\r\n  "a": {}\r\n}\r\n', ['a', 'model'], '{\r\n  "a": {\r\n    "model": "claude-haiku-4-5"\r\n  }\r\n}\r\n'),
+])
+def test_set_path_changes_as_little_as_possible(text, path, expected):
+    new = set_path(text, path, 'claude-haiku-4-5')
+    assert new == expected
+    assert set_path(new, path, 'claude-haiku-4-5') is new
+
+
+@pytest.mark.parametrize('indent', ['  ', '    ', '\t'])
+def test_set_path_missing_nested_key_is_added_in_the_files_indentation(indent):
+    text = '{\n%s"name": "w",\n%s"agent": {}\n}\n' % (indent, indent)
+    new = set_path(text, ['agent', 'llm', 'model'], 'claude-haiku-4-5')
+    expected = {'name': 'w', 'agent': {'llm': {'model': 'claude-haiku-4-5'}}}
+    assert new == json.dumps(expected, indent=indent) + '\n'
+
+
+@pytest.mark.parametrize('text, fragment', [
+    ('{"agent": "string"}', "cannot set 'agent.model': 'agent' is not a JSON object"),
+    ('{"agent": [1]}', "'agent' is not a JSON object"),
+    ('[1, 2]', "'(top level)' is not a JSON object"),
+    ('{"agent": {"model": "x"},}', 'trailing comma'),
+    ('{"agent": {"model": NaN}}', 'NaN is not allowed'),
+])
+def test_set_path_refuses_what_it_cannot_edit(text, fragment):
+    with pytest.raises(SettingsError) as caught:
+        set_path(text, ['agent', 'model'], 'm')
+    assert fragment in str(caught.value)
+
+
+PATH_KEYS = st.text(alphabet='abcdefgh_-"\\ \u00e9', min_size=1, max_size=6)
+PATH_LEAVES = st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=8),
+                        st.floats(allow_nan=False, allow_infinity=False))
+PATH_DOCUMENTS = st.recursive(PATH_LEAVES, lambda children: st.dictionaries(PATH_KEYS, children, max_size=4),
+                              max_leaves=12)
+
+
+@settings(max_examples=150, deadline=None)
+@given(document=st.dictionaries(PATH_KEYS, PATH_DOCUMENTS, max_size=5), path=st.lists(PATH_KEYS, min_size=1, max_size=3),
+       indent=st.sampled_from([None, 2, 4, '\t']), model=st.sampled_from(['claude-haiku-4-5', 'm\u00e9"x']))
+def test_property_set_path_sets_exactly_the_field(document, path, indent, model):
+    text = json.dumps(document, indent=indent)
+    try:
+        new = set_path(text, path, model)
+    except SettingsError:
+        node = document
+        for key in path[:-1]:
+            node = node.get(key, {}) if isinstance(node, dict) else None
+        assert not isinstance(node, dict)
+        return
+    expected = json.loads(text)
+    node = expected
+    for key in path[:-1]:
+        node = node.setdefault(key, {})
+    node[path[-1]] = model
+    assert json.loads(new) == expected

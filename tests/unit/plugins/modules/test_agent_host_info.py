@@ -757,8 +757,9 @@ def test_no_output_yet_is_no_answer(host, run):
 
 # --- the plan: the model the CLI will request once the rollout wrote the settings files --------------------------
 
-def test_no_desired_model_no_plan(host, run):
-    assert run(host.args())['planned_model'] is None
+def test_no_desired_state_no_plan(host, run):
+    result = run(host.args())
+    assert (result['planned_model'], result['plan']) == (None, None)
 
 
 def test_planned_model_once_the_settings_files_are_written(host, run):
@@ -766,7 +767,7 @@ def test_planned_model_once_the_settings_files_are_written(host, run):
     host.write(host.project_settings, '{"model": "claude-haiku-4-5"}')
     host.write(host.user_settings, '{"model": "claude-haiku-4-5"}')
 
-    result = run(host.args(desired_model='claude-sonnet-4-6'))
+    result = run(host.args(desired={'model': 'claude-sonnet-4-6'}))
 
     assert result['effective_model']['model'] == 'claude-haiku-4-5'
     assert (result['planned_model']['model'], result['planned_model']['source']) == (
@@ -781,7 +782,7 @@ def test_planned_model_names_what_still_wins(host, run, layer):
     host.install_cli()
     set_layers(host, ['user', 'project', layer])
 
-    planned = run(host.args(desired_model='claude-sonnet-4-6'))['planned_model']
+    planned = run(host.args(desired={'model': 'claude-sonnet-4-6'}))['planned_model']
 
     assert planned['model'] == 'model-from-%s' % layer
     assert planned['source'] != str(host.project_settings) and planned['from_settings_files'] is False
@@ -791,8 +792,48 @@ def test_planned_model_on_a_cli_version_without_facts_is_unknown(host, run):
     host.install_cli()
     host.write(host.project_settings, '{"model": "sonnet"}')
 
-    result = run(host.args(desired_model='sonnet', desired_cli_version='9.9.9'))
+    result = run(host.args(desired={'model': 'sonnet', 'cli_version': '9.9.9'}))
 
     assert result['effective_model']['model'] == 'claude-sonnet-5-5'
     assert result['planned_model']['model'] is None
     assert 'unknown-cli-version' in [warning['kind'] for warning in result['planned_model']['warnings']]
+
+
+# --- the unit the rollout will install is what the engine answers for -------------------------------------------
+
+DESIRED_EXEC_START = '/opt/jada/bin/claude -p --dangerously-skip-permissions'
+
+
+@pytest.mark.parametrize('exec_start, environment, winner', [
+    (DESIRED_EXEC_START, {}, None),
+    (DESIRED_EXEC_START + ' --model claude-haiku-4-5', {}, '--model in ExecStart of jada-agent'),
+    # Repeated, the last flag counts, as in the CLI's option parser.
+    (DESIRED_EXEC_START + ' --model claude-haiku-4-5 --model claude-sonnet-4-6', {}, '--model in ExecStart of jada-agent'),
+    (DESIRED_EXEC_START, {'ANTHROPIC_MODEL': 'claude-haiku-4-5'},
+     'ANTHROPIC_MODEL in /etc/jada/other.env (EnvironmentFile of jada-agent)'),
+])
+def test_planned_model_reads_the_desired_unit(host, run, exec_start, environment, winner):
+    host.install_cli()
+    host.write(host.project_settings, '{"model": "claude-haiku-4-5"}')
+
+    result = run(host.args(desired={'model': 'claude-sonnet-4-6', 'exec_start': exec_start, 'environment': environment,
+                                    'environment_file': '/etc/jada/other.env', 'user': 'jada',
+                                    'working_directory': str(host.project_settings.parent.parent)}))
+
+    planned = result['planned_model']
+    if winner is None:
+        assert (planned['model'], planned['from_settings_files'], result['plan']['refusals']) == ('claude-sonnet-4-6', True, [])
+    else:
+        assert (planned['source'], planned['from_settings_files']) == (winner, False)
+        assert winner in result['plan']['refusals'][0]
+
+
+def test_plan_lists_what_differs(host, run):
+    host.install_cli()
+    host.write(host.project_settings, '{"model": "claude-haiku-4-5"}')
+    host.write(host.user_settings, '{"model": "claude-sonnet-4-6"}')
+
+    plan = run(host.args(desired={'model': 'claude-sonnet-4-6', 'nofile': 65536}))['plan']
+
+    assert plan['settings_files'] == [str(host.project_settings)]
+    assert plan['pending'] is True and plan['limits']['nofile'] == 65536

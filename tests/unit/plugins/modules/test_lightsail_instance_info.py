@@ -28,8 +28,8 @@ from botocore.stub import Stubber
 from hypothesis import given, settings, strategies as st
 
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
+from ansible_collections.jada.agent.plugins.module_utils.aws_retry import retry_with_backoff
 from ansible_collections.jada.agent.plugins.modules import lightsail_instance_info as module
 from ansible_collections.jada.agent.tests.lightsail_endpoint import server
 from ansible_collections.jada.agent.tests.unit.plugins.modules.lightsail_fixtures import (
@@ -378,7 +378,7 @@ def stubbed():
     client = boto3.session.Session().client('lightsail', region_name=REGION, aws_access_key_id=FAKE_ACCESS_KEY,
                                             aws_secret_access_key=FAKE_SECRET_KEY)
     with Stubber(client) as stubber:
-        yield RetryingBotoClientWrapper(client, AWSRetry.jittered_backoff(**module.RETRY_OPTIONS)), stubber
+        yield RetryingBotoClientWrapper(client, retry_with_backoff), stubber
         stubber.assert_no_pending_responses()
 
 
@@ -425,11 +425,6 @@ def test_throttling_is_retried_by_awsretry_with_stubber(stubbed, fast_retries):
     stubber.add_response('get_instance', {'instance': api_instance('web-1')}, {'instanceName': 'web-1'})
     assert module.get_instance(client, 'web-1')['name'] == 'web-1'
     assert len(fast_retries.sleeps) == 1
-
-
-def test_retry_options_catch_lightsail_throttling():
-    assert 'ThrottlingException' in module.RETRY_OPTIONS['catch_extra_error_codes']
-    assert AWSRetry.found('ThrottlingException', module.RETRY_OPTIONS['catch_extra_error_codes'])
 
 
 # ---------------------------------------------------------------------------------------------------------------
