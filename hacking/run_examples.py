@@ -19,7 +19,7 @@ SELECTED = {
     'agent_host_info': (['Read the orchestrator\'s state', 'Show the model the agent really uses',
                          'Show the installed Claude Code CLI'], False),
     'agent_task': (['Only report what happened to a task', 'Show the cost of the task'], False),
-    'agent_service_health': (['Only report'], False),
+    'agent_service_restart_verify': (['Only report'], False),
     'config_snapshot': (['Keep the configuration before the rollout', 'Put the previous configuration back'], False),
     'claude_settings': (['Set the model and fail if another settings file would override it'], True),
 }

@@ -4,6 +4,8 @@ The tests run the project's playbooks the way a user does (ansible-playbook agai
 inventory) and compare hosts before and after, to prove what changed and what was left alone.
 """
 
+import base64
+import contextlib
 import json
 import shlex
 import os
@@ -31,6 +33,56 @@ def run_playbook(playbook, *args):
                ANSIBLE_NOCOLOR='1', ANSIBLE_STDOUT_CALLBACK='ansible.builtin.default')
     return subprocess.run(['ansible-playbook', '-i', inventory, os.path.join(PROJECT, playbook)] + list(args),
                           env=env, capture_output=True, text=True, check=False, timeout=600)
+
+
+def play(playbook, *args):
+    """Run a playbook of the project with the JSON callback: {'rc', 'report' (the callback's JSON), 'stderr'}."""
+    inventory = os.path.dirname(os.environ['MOLECULE_INVENTORY_FILE'])
+    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(PROJECT, 'ansible.cfg'), ANSIBLE_NOCOLOR='1',
+               ANSIBLE_LOAD_CALLBACK_PLUGINS='1', ANSIBLE_STDOUT_CALLBACK='ansible.posix.json')
+    run = subprocess.run(['ansible-playbook', '-i', inventory, os.path.join(PROJECT, playbook)] + list(args),
+                         env=env, capture_output=True, text=True, check=False, timeout=600)
+    try:
+        report = json.loads(run.stdout)
+    except ValueError:
+        report = {'unparsed_stdout': run.stdout}
+    return {'rc': run.returncode, 'report': report, 'stderr': run.stderr}
+
+
+def task_results(report, host, action=None, name=None):
+    """The results one host got from the tasks of a JSON report, in order, filtered by action or task name."""
+    found = []
+    for play_ in report.get('plays', []):
+        for task in play_['tasks']:
+            result = task['hosts'].get(host)
+            if result is None:
+                continue
+            if action and result.get('action') != action:
+                continue
+            if name and not task['task']['name'].endswith(name):
+                continue
+            # Without the role's prefix ("jada.agent.orchestrator : "): the task as its file names it.
+            found.append(dict(result, task=task['task']['name'].split(' : ')[-1]))
+    return found
+
+
+def failures(report, host):
+    """The failed results of one host in a JSON report."""
+    return [result for result in task_results(report, host) if result.get('failed')]
+
+
+def outcome(run):
+    """A CompletedProcess as a record for verify."""
+    return {'rc': run.returncode, 'stdout': run.stdout, 'stderr': run.stderr}
+
+
+def results(name):
+    """What the side_effect step's exercise ``name`` recorded (molecule/shared/exercise.py)."""
+    path = os.path.join(os.environ['MOLECULE_EPHEMERAL_DIRECTORY'], 'results', name + '.json')
+    with open(path) as handle:
+        recorded = json.load(handle)
+    assert 'exercise_error' not in recorded, recorded.get('exercise_error')
+    return recorded
 
 
 def recap(output, host):
@@ -68,6 +120,24 @@ def drift_model(host, path, model):
     host.check_output(
         'python3 -c "import json, sys; data = json.load(open(sys.argv[1])); data[\'model\'] = sys.argv[2]; '
         'open(sys.argv[1], \'w\').write(json.dumps(data, indent=2) + \'\\n\')" %s %s' % (path, model))
+
+
+@contextlib.contextmanager
+def restored(host, *paths):
+    """Put the files back byte for byte when the block ends (removing those that did not exist), so a test that
+    drifts a host leaves it as it found it whatever the test's order."""
+    saved = {}
+    for path in paths:
+        exists = host.run('test -e %s' % shlex.quote(path)).rc == 0
+        saved[path] = base64.b64encode(host.file(path).content).decode() if exists else None
+    try:
+        yield
+    finally:
+        for path, content in saved.items():
+            if content is None:
+                host.check_output('rm -f %s' % shlex.quote(path))
+            else:
+                host.check_output("printf '%%s' %s | base64 -d > %s" % (content, shlex.quote(path)))
 
 
 def start_moto_server():

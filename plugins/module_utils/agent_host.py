@@ -30,6 +30,10 @@ from ansible_collections.jada.agent.plugins.module_utils.claude_settings_json im
 # Linux refuses any RLIMIT_NOFILE or fs.nr_open above this (sysctl_nr_open_max on 64-bit kernels).
 NR_OPEN_CEILING = 2147483584
 
+# A journal line of the agent that means it failed: what the verification after a restart refuses, and what
+# status shows. The CLI's own lines are plain text on stderr.
+FAILURE_PATTERN = r'(?i)(\b|[a-z])(error|fatal|panic|failed)\b|\btraceback\b|invalid settings'
+
 # Every npm package that ships the Claude Code CLI: the wrapper and the per-platform native binaries.
 CLI_PACKAGE_PREFIX = '@anthropic-ai/claude-code'
 

@@ -12,6 +12,7 @@ Pure functions over agent_host_info's state (a dict, as the module returns it) a
 
 plan(state, desired, planned_model) returns:
   pending        whether anything differs: the one criterion for "should this host change"
+  model          the desired model, as given
   cli            the CLI must be installed or switched
   settings_files the paths of settings_files whose model differs
   socket, unit, environment
@@ -205,7 +206,7 @@ def answer_drift(state, planned_model):
 def plan(state, desired, planned_model):
     """The whole plan; see the module docstring. ``planned_model`` is the engine's answer after the change."""
     service_name = state['service']['name']
-    result = {'cli': False, 'settings_files': [], 'socket': False, 'unit': False, 'environment': False,
+    result = {'model': desired['model'], 'cli': False, 'settings_files': [], 'socket': False, 'unit': False, 'environment': False,
               'start': False, 'restart': [], 'drift': [], 'refusals': [], 'warnings': []}
     drift = result['drift']
 

@@ -169,13 +169,13 @@ options:
   journal_pattern:
     description: Python regular expression that marks a journal line as an error.
     type: str
-    default: (?i)(\b|[a-z])(error|fatal|panic|failed)\b|\btraceback\b|\binvalid\b
+    default: (?i)(\b|[a-z])(error|fatal|panic|failed)\b|\btraceback\b|invalid settings
 notes:
   - Journal lines are cut to 300 characters each.
   - C(<cli_path> --version) runs as the connection user (root with become), in check mode too.
 seealso:
   - module: jada.agent.claude_settings
-  - module: jada.agent.agent_service_health
+  - module: jada.agent.agent_service_restart_verify
 """
 
 EXAMPLES = r"""
@@ -343,6 +343,7 @@ plan:
   type: dict
   contains:
     pending: {description: Whether anything differs; the one criterion for changing the host., type: bool, returned: always}
+    model: {description: The desired model as given (O(desired.model))., type: str, returned: always}
     cli: {description: The CLI must be installed or switched., type: bool, returned: always}
     settings_files: {description: The paths of O(settings_files) whose model differs., type: list, elements: str, returned: always}
     socket: {description: The socket unit differs., type: bool, returned: always}
@@ -588,7 +589,7 @@ def main():
                 enabled=dict(type='bool', default=True),
             )),
             journal_lines=dict(type='int', default=0),
-            journal_pattern=dict(type='str', default=r'(?i)(\b|[a-z])(error|fatal|panic|failed)\b|\btraceback\b|\binvalid\b'),
+            journal_pattern=dict(type='str', default=agent_host.FAILURE_PATTERN),
         ),
         supports_check_mode=True,
     )
@@ -639,6 +640,8 @@ def main():
     if desired is not None:
         result['planned_model'] = planned_model(desired, show, name, module.params['managed_settings_dir'], settings, cli)
         result['plan'] = orchestrator_plan.plan(result, desired, result['planned_model'])
+        for warning in result['plan']['warnings']:
+            module.warn(warning)
     if module.params['journal_lines'] > 0:
         result['journal'] = journal_errors(module, name, module.params['journal_lines'], module.params['journal_pattern'])
     module.exit_json(**result)

@@ -8,8 +8,8 @@
 from __future__ import annotations
 
 DOCUMENTATION = r"""
-module: agent_service_health
-short_description: Verify that a restarted service really stays up, with the limits it was given
+module: agent_service_restart_verify
+short_description: Restart a service when asked, and verify that it really stays up, answers, and has the limits it was given
 version_added: 0.1.0
 description:
   - C(systemctl is-active) says C(active) for a C(Type=simple) service that crashes a second later. This module
@@ -50,7 +50,7 @@ options:
   failure_pattern:
     description: Python regular expression; a journal line since the last start that matches it fails the check.
     type: str
-    default: (?i)(\b|[a-z])(error|fatal|panic)\b|\btraceback\b|invalid settings
+    default: (?i)(\b|[a-z])(error|fatal|panic|failed)\b|\btraceback\b|invalid settings
   expected_nofile:
     description: The C(RLIMIT_NOFILE) the running process must have (soft and hard). Not checked when omitted.
     type: int
@@ -119,14 +119,14 @@ seealso:
 
 EXAMPLES = r"""
 - name: Restart the agent with its changed unit and verify it in one call
-  jada.agent.agent_service_health:
+  jada.agent.agent_service_restart_verify:
     service: jada-agent
     restart: true
     daemon_reload: true
     settle_seconds: 5
 
 - name: Restart the agent and prove that it answers with its model
-  jada.agent.agent_service_health:
+  jada.agent.agent_service_restart_verify:
     service: jada-agent
     restart: true
     smoke_task: true
@@ -134,13 +134,13 @@ EXAMPLES = r"""
     smoke_timeout: 90
 
 - name: Verify the agent after its restart
-  jada.agent.agent_service_health:
+  jada.agent.agent_service_restart_verify:
     service: jada-agent
     settle_seconds: 5
     expected_nofile: 65536
 
 - name: Only report
-  jada.agent.agent_service_health:
+  jada.agent.agent_service_restart_verify:
     service: jada-agent
     settle_seconds: 0
     fail_when_unhealthy: false
@@ -295,7 +295,7 @@ def main():
         argument_spec=dict(
             service=dict(type='str', default='jada-agent'),
             settle_seconds=dict(type='float', default=5),
-            failure_pattern=dict(type='str', default=r'(?i)(\b|[a-z])(error|fatal|panic)\b|\btraceback\b|invalid settings'),
+            failure_pattern=dict(type='str', default=agent_host.FAILURE_PATTERN),
             expected_nofile=dict(type='int'),
             fail_when_unhealthy=dict(type='bool', default=True),
             restart=dict(type='bool', default=False),

@@ -76,7 +76,7 @@ notes:
   - A task queued behind a long task of the agent waits for it; O(timeout) counts that time too.
   - A task that timed out is not taken back; the agent still answers it later.
 seealso:
-  - module: jada.agent.agent_service_health
+  - module: jada.agent.agent_service_restart_verify
 """
 
 EXAMPLES = r"""

@@ -1,9 +1,8 @@
-"""LimitNOFILE is applied in a drop-in and verified where it counts: /proc/<MainPID>/limits."""
+"""LimitNOFILE is applied in a drop-in and verified where it counts: /proc/<MainPID>/limits. The side_effect step
+(exercises.py) asked for limits that cannot be granted; these tests read what it recorded and look at the host."""
 
 import os
 import sys
-
-import pytest
 
 sys.path.insert(0, os.path.join(os.environ['MOLECULE_PROJECT_DIRECTORY'], 'molecule', 'shared'))
 import jada_molecule  # noqa: E402  pylint: disable=wrong-import-position
@@ -11,11 +10,7 @@ import jada_molecule  # noqa: E402  pylint: disable=wrong-import-position
 HOST = 'jada-molecule-limits'
 testinfra_hosts = ['podman://' + HOST]
 CONVERGED_NOFILE = 12345
-
-
-def manager_hard_limit(host):
-    """The hard RLIMIT_NOFILE of the container's systemd: nothing above it can be applied here."""
-    return int(host.check_output('grep "Max open files" /proc/1/limits').split()[4])
+REFUSAL_TASK = 'Refuse a bad request, or a change that would leave the agent on another model or limit'
 
 
 def test_reachable_limit_is_applied_and_verified(host):
@@ -31,35 +26,37 @@ def test_login_sessions_of_the_service_user_get_the_limit(host):
     assert 'jada hard nofile %d' % CONVERGED_NOFILE in limits
 
 
-def test_limit_above_the_ceiling_is_rejected_before_any_change(host):
-    before = jada_molecule.state(host)
-    run = jada_molecule.run_playbook('upgrade-model.yml', '-e', 'jada_agent_nofile=2147483646')
-    assert run.returncode != 0
-    assert '2147483646' in run.stdout and '2147483584' in run.stdout and "'max'" in run.stdout
-    assert jada_molecule.state(host) == before
+def test_limit_above_the_ceiling_is_rejected_before_any_change():
+    record = jada_molecule.results('a_limit_above_the_ceiling')
+    assert record['rc'] != 0
+    refusals = record['read']['plan']['refusals']
+    assert len(refusals) == 1 and '2147483584' in refusals[0] and "'max'" in refusals[0]
+    assert [failure['task'] for failure in record['failures']] == [REFUSAL_TASK]
+    assert record['after'] == record['before']
 
 
-def test_limit_above_nr_open_fails_without_permission_to_raise_it(host):
-    nr_open = int(host.check_output('cat /proc/sys/fs/nr_open'))
-    before = jada_molecule.state(host)
-    run = jada_molecule.run_playbook('upgrade-model.yml', '-e', 'jada_agent_nofile=%d' % (nr_open + 1))
-    assert run.returncode != 0
-    assert 'fs.nr_open' in run.stdout and 'jada_agent_manage_nr_open' in run.stdout
-    assert jada_molecule.state(host) == before
+def test_limit_above_nr_open_fails_without_permission_to_raise_it():
+    record = jada_molecule.results('a_limit_above_nr_open')
+    assert record['rc'] != 0
+    assert record['read']['plan']['limits']['nr_open'] is True
+    assert any('jada_agent_manage_nr_open' in refusal for refusal in record['read']['plan']['refusals'])
+    assert [failure['task'] for failure in record['failures']] == [REFUSAL_TASK]
+    assert record['after'] == record['before']
 
 
-def test_limit_above_what_the_host_can_grant_is_detected_and_rolled_back(host):
-    hard = manager_hard_limit(host)
-    request = hard + 4096
-    if request > int(host.check_output('cat /proc/sys/fs/nr_open')):
-        pytest.fail('this host cannot show the clamp: its service manager hard limit %d is near fs.nr_open' % hard)
-    unit_files_before = jada_molecule.state(host)['digests']
-    run = jada_molecule.run_playbook('upgrade-model.yml', '-e', 'jada_agent_nofile=%d' % request)
-    assert run.returncode != 0
-    # systemd clamped the limit silently; only /proc told, and the report names both numbers and the cause.
-    assert '%d was requested' % request in run.stdout
-    assert 'hard limit of %d' % hard in run.stdout
-    assert 'restored byte for byte' in run.stdout and 'healthy again' in run.stdout
-    assert jada_molecule.state(host)['digests'] == unit_files_before
+def test_limit_above_what_the_host_can_grant_is_detected_and_rolled_back():
+    record = jada_molecule.results('a_limit_above_what_the_service_manager_can_grant')
+    assert record['request'] <= record['nr_open'], (
+        'this host cannot show the clamp: its service manager hard limit %d is near fs.nr_open' % record['hard'])
+    assert record['rc'] != 0
+    # systemd clamped the limit silently; only /proc told, and the verification says so.
+    verdict, rollback = record['health']
+    assert verdict['healthy'] is False and verdict['nofile']['soft'] == record['hard']
+    assert rollback['healthy'] is True
+    assert record['after']['digests'] == record['before']['digests']
+    assert record['nofile_after'] == [CONVERGED_NOFILE, CONVERGED_NOFILE] and record['running_after']
+
+
+def test_the_host_is_as_the_converge_left_it(host):
     assert jada_molecule.effective_nofile(host) == (CONVERGED_NOFILE, CONVERGED_NOFILE)
     assert host.service('jada-agent').is_running

@@ -11,7 +11,7 @@ import os
 import pytest
 
 from ansible_collections.jada.agent.plugins.module_utils import agent_host
-from ansible_collections.jada.agent.plugins.modules import agent_service_health
+from ansible_collections.jada.agent.plugins.modules import agent_service_restart_verify
 from ansible_collections.jada.agent.tests.unit.plugins.modules.agent_fixtures import (
     FakeAgent,
     not_found_answer,
@@ -54,7 +54,7 @@ class Host(object):
         self.commands.on('journalctl', lambda argv: (0, '\n'.join(self.journal) + '\n', ''))
         self.slept = []
         self.during_settle = None
-        monkeypatch.setattr(agent_service_health.time, 'sleep', self._sleep)
+        monkeypatch.setattr(agent_service_restart_verify.time, 'sleep', self._sleep)
 
     def _sleep(self, seconds):
         self.slept.append((seconds, len(self.commands.called('systemctl'))))
@@ -78,7 +78,7 @@ def host(tmp_path, monkeypatch):
 def run(capsys):
     def run_health(args=None, check_mode=False):
         args = dict({'service': 'jada-agent', 'settle_seconds': 5}, **(args or {}))
-        return run_module(agent_service_health.main, args, capsys, check_mode=check_mode)
+        return run_module(agent_service_restart_verify.main, args, capsys, check_mode=check_mode)
 
     return run_health
 
@@ -102,12 +102,12 @@ def test_service_is_read_before_and_after_the_settle_window(host, run):
 
     # One systemctl show before the sleep, one after it.
     assert host.slept == [(0.25, 1)]
-    watched = ','.join(agent_service_health.WATCHED)
+    watched = ','.join(agent_service_restart_verify.WATCHED)
     assert host.commands.called('systemctl') == [['systemctl', 'show', 'jada-agent.service', '--property', watched]] * 2
 
 
 def test_default_settle_window_is_five_seconds(host, monkeypatch, capsys):
-    result = run_module(agent_service_health.main, {}, capsys)
+    result = run_module(agent_service_restart_verify.main, {}, capsys)
 
     assert result['healthy'] is True
     assert [seconds for seconds, dummy in host.slept] == [5.0]

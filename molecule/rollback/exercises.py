@@ -1,0 +1,115 @@
+"""The rollback scenario's side effects: rollouts that must stop before any change (an instance that is not
+running) and rollouts that fail the way real upgrades fail, against the real Claude Code CLI. Each records what it
+saw for the verify step; the hosts end on their previous configuration, which is what the tests check."""
+
+import json
+import os
+import sys
+
+import boto3
+import testinfra
+
+sys.path.insert(0, os.path.join(os.environ['MOLECULE_PROJECT_DIRECTORY'], 'molecule', 'shared'))
+sys.path.insert(0, os.path.join(os.environ['MOLECULE_PROJECT_DIRECTORY'], 'tests', 'lightsail_endpoint'))
+import jada_molecule  # noqa: E402  pylint: disable=wrong-import-position
+import server  # noqa: E402  pylint: disable=wrong-import-position
+
+CANARY, SECOND = 'jada-molecule-rollback-1', 'jada-molecule-rollback-2'
+HOSTS = (CANARY, SECOND)
+NEW = 'claude-sonnet-4-6'
+ACCESS_KEY = 'AKIAPREFLIGHTTEST000'
+SECRET_KEY = 'preflight-test-secret-key-do-not-print'
+# How the API stand-in fails the new model: as the real API refuses an unknown model, and as it sheds load.
+FAILURES = {'not-found': 'not_found_error', 'overloaded': 'overloaded_error'}
+
+
+def hosts():
+    return dict((name, testinfra.get_host('podman://' + name)) for name in HOSTS)
+
+
+def states():
+    return dict((name, jada_molecule.state(host)) for name, host in hosts().items())
+
+
+def a_stopped_lightsail_canary():
+    scenario = {
+        'region': 'us-east-1',
+        'access_keys': [ACCESS_KEY],
+        'instances': {
+            'jada-agent-1': {'states': ['stopped']},
+            'jada-agent-2': {'states': ['running'], 'public_ip': '203.0.113.12'},
+        },
+    }
+    before = states()
+    with server.LightsailEndpoint(scenario) as endpoint:
+        run = jada_molecule.run_playbook(
+            'upgrade-model.yml',
+            '-e', 'jada_agent_platform=lightsail',
+            '-e', 'jada_agent_aws_endpoint_url=%s' % endpoint.url,
+            '-e', 'jada_agent_aws_access_key=%s' % ACCESS_KEY,
+            '-e', 'jada_agent_aws_secret_key=%s' % SECRET_KEY,
+            '-e', '{"jada_agent_lightsail_instance": "{{ inventory_hostname | replace(\'jada-molecule-rollback\', \'jada-agent\') }}"}')
+        requests, violations = endpoint.requests, endpoint.violations
+    return {'before': before, 'after': states(), 'run': jada_molecule.outcome(run), 'requests': requests,
+            'violations': violations}
+
+
+def a_stopped_ec2_canary():
+    process, url = jada_molecule.start_moto_server()
+    try:
+        ec2 = boto3.client('ec2', endpoint_url=url, region_name='us-east-1', aws_access_key_id='testing',
+                           aws_secret_access_key=SECRET_KEY)
+        image = ec2.describe_images(Owners=['amazon'])['Images'][0]['ImageId']
+        ids = [instance['InstanceId'] for instance in
+               ec2.run_instances(ImageId=image, MinCount=2, MaxCount=2)['Instances']]
+        ec2.stop_instances(InstanceIds=ids[:1])
+        before = states()
+        run = jada_molecule.run_playbook(
+            'upgrade-model.yml',
+            '-e', 'jada_agent_platform=ec2',
+            '-e', 'jada_agent_aws_endpoint_url=%s' % url,
+            '-e', 'jada_agent_aws_access_key=testing',
+            '-e', 'jada_agent_aws_secret_key=%s' % SECRET_KEY,
+            '-e', json.dumps({'jada_agent_ec2_instance_id': "{{ %s[inventory_hostname] }}" % json.dumps(
+                dict(zip(HOSTS, ids)))}))
+        return {'before': before, 'after': states(), 'run': jada_molecule.outcome(run), 'ids': ids}
+    finally:
+        process.terminate()
+        process.wait()
+
+
+def failed_rollouts():
+    """Both failed rollouts, one after the other; each records the hosts before and after."""
+    rollouts = {}
+    targets = hosts()
+    for case, error in sorted(FAILURES.items()):
+        for host in targets.values():
+            jada_molecule.script_api(host, {'models': {NEW: {'error': error}}})
+        before = states()
+        requests = dict((name, len(jada_molecule.api_requests(host))) for name, host in targets.items())
+        run = jada_molecule.play('upgrade-model.yml')
+        rollouts[case] = {
+            'before': before, 'rc': run['rc'], 'stderr': run['stderr'],
+            'failures': jada_molecule.failures(run['report'], CANARY),
+            'verifications': jada_molecule.task_results(run['report'], CANARY,
+                                                        action='jada.agent.agent_service_restart_verify'),
+            'second_results': jada_molecule.task_results(run['report'], SECOND),
+            'requests': dict((name, jada_molecule.api_requests(host)[requests[name]:]) for name, host in targets.items()),
+            'after': states(),
+        }
+    for host in targets.values():
+        jada_molecule.script_api(host, {})
+    return rollouts
+
+
+def a_task_for_the_canary_after_the_rollbacks():
+    return {'answer': jada_molecule.ask_agent(CANARY, 'timeout=60'),
+            'running': hosts()[CANARY].service('jada-agent').is_running}
+
+
+EXERCISES = [
+    a_stopped_lightsail_canary,
+    a_stopped_ec2_canary,
+    failed_rollouts,
+    a_task_for_the_canary_after_the_rollbacks,
+]
