@@ -14,25 +14,11 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 
 from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
 
-
-def write_atomically(path, text, mode):
-    directory = os.path.dirname(path)
-    handle, temporary = tempfile.mkstemp(dir=directory, prefix='.' + os.path.basename(path) + '.')
-    try:
-        with os.fdopen(handle, 'w') as stream:
-            stream.write(text)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.chmod(temporary, mode)
-        os.rename(temporary, path)
-    finally:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
+from ansible_collections.jada.agent.plugins.module_utils.atomic_file import replace_file
 
 
 class ActionModule(ActionBase):
@@ -50,12 +36,13 @@ class ActionModule(ActionBase):
         if 'content' not in args:
             raise AnsibleActionFail('write_report needs content, the data of the report')
         mode = int(str(args.get('mode', '0640')), 8)
-        text = json.dumps(args['content'], indent=2, sort_keys=True, ensure_ascii=False) + '\n'
+        data = (json.dumps(args['content'], indent=2, sort_keys=True, ensure_ascii=False) + '\n').encode('utf-8')
         paths = [os.path.join(directory, os.path.basename(str(name))) for name in names]
         try:
             os.makedirs(directory, 0o750, exist_ok=True)
             for path in paths:
-                write_atomically(path, text, mode)
+                # A consumer polling latest.json must never read half a report.
+                replace_file(path, data, prepare=lambda temporary: os.chmod(temporary, mode))
         except (IOError, OSError) as exc:
             raise AnsibleActionFail('cannot write the report to %s: %s' % (directory, exc))
         # A report records a run; writing it is no change to any managed host.

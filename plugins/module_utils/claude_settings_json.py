@@ -10,15 +10,14 @@ files, and a string at any key path of an agent's JSON config file.
 Claude Code parses its settings with a strict JSON parser, so this module is strict too:
 comments, trailing commas, NaN/Infinity, a UTF-8 byte order mark and invalid UTF-8 are
 errors. Objects are scanned member by member, so an edit replaces or inserts the bytes of
-one member and every other byte survives unchanged. The one exception is a key path whose
-intermediate object is missing (set_path): the document is then serialised again in the
+one member and every other byte survives unchanged. The one exception is set_path adding a
+key below the top level that is missing: the document is then serialised again in the
 file's own indentation.
 
 Public API::
 
     decode(data) -> str                              # bytes -> text, SettingsError on bad UTF-8
     loads(text) -> value                             # any strict JSON document, SettingsError with position
-    decode_value(text, pos) -> (value, end)          # one strict value, for scanners of nested members
     parse(text) -> Document                          # strict parse with member spans
     read_model(text) -> str | None
     set_model(text, model) -> str                    # unchanged text when already equal
@@ -49,8 +48,6 @@ __all__ = [
     'Document',
     'decode',
     'loads',
-    'decode_value',
-    'skip_whitespace',
     'parse',
     'read_model',
     'set_model',
@@ -218,16 +215,6 @@ def loads(text):
     if end != len(text):
         raise _explain(text, end, 'extra data after the top-level JSON value')
     return value
-
-
-def decode_value(text, pos):
-    """Strictly decode the JSON value at ``text[pos]``; returns (value, end). Errors as for loads()."""
-    return _decode_value(text, pos)
-
-
-def skip_whitespace(text, pos):
-    """The first position at or after ``pos`` that is not JSON whitespace."""
-    return _skip_ws(text, pos)
 
 
 def decode(data):

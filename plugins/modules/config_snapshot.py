@@ -115,9 +115,10 @@ import binascii
 import json
 import os
 import shutil
-import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.jada.agent.plugins.module_utils.atomic_file import replace_file
 
 MANIFEST = 'manifest.json'
 
@@ -265,19 +266,17 @@ def put_back(module, snapshot_dir, entry):
     the kept ones.
     """
     real_path = entry['real_path']
-    directory, context = restore_target(module, real_path)
-    handle, temporary = tempfile.mkstemp(dir=directory, prefix='.jada-restore.')
-    try:
-        os.close(handle)
-        shutil.copyfile(os.path.join(snapshot_dir, entry['copy']), temporary)
+    dummy, context = restore_target(module, real_path)
+    with open(os.path.join(snapshot_dir, entry['copy']), 'rb') as kept:
+        content = kept.read()
+
+    def as_kept(temporary):
         os.chown(temporary, entry['uid'], entry['gid'])
         os.chmod(temporary, entry['mode'])
         if context:
             module.set_context_if_different(temporary, context, False)
-        os.rename(temporary, real_path)
-    finally:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
+
+    replace_file(real_path, content, prepare=as_kept, move=os.rename, prefix='.jada-restore.')
 
 
 def main():

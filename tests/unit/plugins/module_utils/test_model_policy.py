@@ -17,17 +17,19 @@ from ansible_collections.jada.agent.plugins.module_utils import model_policy as 
 from ansible_collections.jada.agent.plugins.module_utils.model_policy import (
     HIDDEN_MODEL,
     AuditPolicy,
+    Findings,
     PolicyError,
     QueryError,
     SettingsError,
+    add_note,
     agent_from_path,
     canonical_model,
     compile_query,
     load_json,
     lookup,
     parse_field_path,
+    policy_argument_spec,
     render_table,
-    set_field,
 )
 
 
@@ -246,28 +248,114 @@ def test_summary_without_volumes():
     assert summary['uniform_monthly_cost_usd'] == {'claude-sonnet-4-6': None, 'claude-haiku-4-5': None}
 
 
-def test_rerate_evaluates_included_rows_again():
-    sonnet_for_all = AuditPolicy(default_model='claude-sonnet-4-6')
-    other = sonnet_for_all.row('w', 'json_file', '/w.json', 'claude-haiku-4-5', host='h1')
-    assert other['compliant'] is False
-    row = AuditPolicy(default_token_volume={'input': 1, 'output': 1}).rerate(other)
-    assert row['compliant'] is True and row['host'] == 'h1' and row['monthly_cost_usd'] == 6.0
+def host_row(agent='w', model='claude-haiku-4-5', **extra):
+    """A row as agent_model_files returns it without fix: what was found, no verdict."""
+    row = dict(agent=agent, source_type='json_file', source='/opt/jada/lambda/%s/config.json' % agent,
+               source_name=None, model=model, fixed=False, note=None)
+    row.update(extra)
+    return row
 
 
-def test_rerate_keeps_the_verdict_of_secure_rows():
-    secure = AuditPolicy().row('v', 'ssm', '/v/model', 'claude-haiku-4-5', secure=True)
-    again = AuditPolicy(default_model='claude-sonnet-4-6').rerate(secure)
-    assert again['compliant'] is True and again['model'] == HIDDEN_MODEL and again['policy_model'] == 'claude-sonnet-4-6'
+@pytest.mark.parametrize('policy, model, expected', [
+    (dict(), 'claude-haiku-4-5', ('claude-haiku-4-5', 'default', True)),
+    (dict(), 'haiku', ('claude-haiku-4-5', 'default', True)),
+    (dict(match='exact'), 'haiku', ('claude-haiku-4-5', 'default', False)),
+    (dict(default_model='claude-sonnet-4-6'), 'claude-haiku-4-5', ('claude-sonnet-4-6', 'default', False)),
+    (dict(policy=[{'agent': 'w*', 'model': 'claude-sonnet-4-6'}]), 'claude-sonnet-4-6',
+     ('claude-sonnet-4-6', 'pattern w*', True)),
+    (dict(policy=[{'agent': 'w', 'model': 'claude-opus-4-5'}]), 'claude-opus-4-5', ('claude-opus-4-5', 'agent', True)),
+    (dict(), None, ('claude-haiku-4-5', 'default', False)),
+])
+def test_verdict(policy, model, expected):
+    assert AuditPolicy(**policy).verdict('w', model) == dict(zip(('policy_model', 'policy_rule', 'compliant'), expected))
+
+
+def test_rate_judges_a_raw_host_row_and_keeps_its_host_and_note():
+    row = AuditPolicy(default_token_volume={'input': 1, 'output': 1}).rate(
+        host_row(host='h1', note='not fixable: the query is not a plain field path'))
+    assert (row['compliant'], row['policy_rule'], row['host'], row['monthly_cost_usd']) == (True, 'default', 'h1', 6.0)
+    assert row['note'] == 'not fixable: the query is not a plain field path'
+    row = AuditPolicy(default_model='claude-sonnet-4-6').rate(host_row(model='(no model set)'))
+    assert (row['model'], row['compliant'], row['note']) == (None, False, 'no model set; no token volume for this agent')
+
+
+def test_rate_keeps_the_verdict_a_host_acted_on():
+    # The host corrected the file under its policy; the report must say so even if this policy differs.
+    acted_on = host_row(model='claude-sonnet-4-6', fixed=True, policy_model='claude-haiku-4-5',
+                        policy_rule='default', compliant=False)
+    row = AuditPolicy(default_model='claude-sonnet-4-6', default_token_volume={'input': 1, 'output': 1}).rate(acted_on)
+    assert (row['policy_model'], row['compliant'], row['fixed']) == ('claude-haiku-4-5', False, True)
+    # The costs are this run's: the model found on Sonnet, the host's policy model on Haiku.
+    assert (row['monthly_cost_usd'], row['policy_monthly_cost_usd']) == (18.0, 6.0)
+
+
+def test_rate_keeps_the_verdict_and_cost_of_secure_rows():
+    secure = AuditPolicy(default_token_volume={'input': 1, 'output': 1}).row(
+        'v', 'ssm', '/v/model', 'claude-haiku-4-5', secure=True)
+    again = AuditPolicy(default_model='claude-sonnet-4-6').rate(secure)
+    assert (again['compliant'], again['model'], again['policy_model']) == (True, HIDDEN_MODEL, 'claude-haiku-4-5')
+    assert again['monthly_cost_usd'] == 6.0
 
 
 @pytest.mark.parametrize('row, message', [
     ({'source_type': 'ssm'}, 'non-empty agent'),
     ({'agent': 'a', 'source_type': 'email'}, 'source_type'),
     ('text', 'non-empty agent'),
+    ({'agent': 'a', 'source_type': 'ssm', 'secure': True}, 'without a verdict'),
+    (host_row(policy_model='', policy_rule='default', compliant=True), 'policy_model'),
 ])
-def test_rerate_refuses_foreign_rows(row, message):
+def test_rate_refuses_foreign_rows(row, message):
     with pytest.raises(PolicyError, match=message):
-        AuditPolicy().rerate(row)
+        AuditPolicy().rate(row)
+
+
+def test_policy_argument_spec_states_the_default_policy():
+    spec = policy_argument_spec()
+    policy = AuditPolicy(policy=spec['policy']['default'], default_model=spec['default_model']['default'],
+                         match=spec['model_match']['default'])
+    assert policy.model_for('orchestrator') == ('claude-sonnet-4-6', 'agent')
+    assert policy.model_for('validator') == ('claude-haiku-4-5', 'default')
+
+
+def test_from_params_refuses_a_bad_policy():
+    params = dict(policy=[{'agent': 'a', 'model': 'x y'}], default_model='m', model_match='canonical')
+    with pytest.raises(PolicyError, match='policy\\[0\\].model'):
+        AuditPolicy.from_params(params)
+
+
+# -- findings ---------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize('secure, before, shown_before, shown_after', [
+    (False, 'claude-sonnet-4-6', 'claude-sonnet-4-6', 'claude-haiku-4-5'),
+    (False, None, '(no model set)', 'claude-haiku-4-5'),
+    (True, 'claude-sonnet-4-6', HIDDEN_MODEL, HIDDEN_MODEL),
+])
+def test_findings_record_a_fix_and_its_diff(secure, before, shown_before, shown_after):
+    findings = Findings(diff=True)
+    row = AuditPolicy().row('v', 'ssm', '/v/model', 'claude-sonnet-4-6', secure=secure)
+    findings.fixed(row, secure=secure, before=before)
+    assert findings.changed is True and row['fixed'] is True
+    assert findings.diffs == [dict(before_header='ssm /v/model (agent v)', after_header='ssm /v/model (agent v)',
+                                   before='model: %s\n' % shown_before, after='model: %s\n' % shown_after)]
+    assert Findings().diffs == [] and not Findings(diff=False).changed
+
+
+def test_findings_see_each_source_once_and_keep_errors():
+    findings = Findings()
+    assert findings.first_time('ssm', '/a') is True
+    assert findings.first_time('ssm', '/a') is False
+    assert findings.first_time('lambda', '/a') is True
+    findings.error('ssm', '/b', 'no parent segment')
+    findings.rows.append({'agent': 'a'})
+    assert findings.so_far() == dict(changed=False, rows=[{'agent': 'a'}], errors=[dict(
+        source_type='ssm', source='/b', error='no parent segment', line=None, column=None)])
+
+
+def test_add_note_joins_notes():
+    row = {'note': None}
+    add_note(row, 'first')
+    add_note(row, 'second')
+    assert row['note'] == 'first; second'
 
 
 # -- queries ----------------------------------------------------------------------------------------------------
@@ -330,85 +418,11 @@ def test_load_json_errors_never_quote_content():
     assert 'sk-ant-secret' not in str(info.value)
 
 
-NESTED = (
-    '{\n'
-    '  "name": "validator",\n'
-    '  "agent": {"model": "claude-sonnet-4-6", "temperature": 1.0e0},\n'
-    '  "greeting": "gr\\u00fc\\u00df",\n'
-    '  "agent": {"model": "claude-opus-4-5", "max_tokens": 4096}\n'
-    '}'
-)
-
-
-def test_set_field_nested_existing_changes_only_the_value():
-    new = set_field(NESTED, ['agent', 'model'], 'claude-haiku-4-5')
-    # Duplicate keys: the last one is the one a decoder uses, so that one changes.
-    assert new == NESTED.replace('"claude-opus-4-5"', '"claude-haiku-4-5"')
-    assert set_field(new, ['agent', 'model'], 'claude-haiku-4-5') is new
-
-
-def test_set_field_top_level_goes_through_set_model():
-    text = '{"b": 1,   "model": "x"}\n'
-    assert set_field(text, ['model'], 'claude-haiku-4-5') == '{"b": 1,   "model": "claude-haiku-4-5"}\n'
-    assert set_field('{\n\t"b": 1\n}', ['model'], 'm') == '{\n\t"b": 1,\n\t"model": "m"\n}'
-
-
-@pytest.mark.parametrize('indent', ['  ', '    ', '\t'])
-def test_set_field_missing_nested_key_reserialises_in_the_files_indentation(indent):
-    text = '{\n%s"name": "w",\n%s"agent": {}\n}\n' % (indent, indent)
-    new = set_field(text, ['agent', 'llm', 'model'], 'claude-haiku-4-5')
-    expected = {'name': 'w', 'agent': {'llm': {'model': 'claude-haiku-4-5'}}}
-    assert json.loads(new) == expected
-    assert new == json.dumps(expected, indent=indent) + '\n'
-
-
-def test_set_field_one_line_file_stays_on_one_line():
-    new = set_field('{"agent": {"x": 1}}', ['agent', 'model'], 'm')
-    assert new == '{"agent": {"x": 1, "model": "m"}}'
-
-
-def test_set_field_crlf_file():
-    new = set_field('{\r\n  "a": {}\r\n}\r\n', ['a', 'model'], 'm')
-    assert new == '{\r\n  "a": {\r\n    "model": "m"\r\n  }\r\n}\r\n'
-
-
-@pytest.mark.parametrize('text', ['{"agent": "string"}', '{"agent": [1]}', '[1, 2]'])
-def test_set_field_through_a_non_object_fails(text):
-    with pytest.raises(SettingsError, match='not a JSON object'):
-        set_field(text, ['agent', 'model'], 'm')
-
-
-def test_set_field_refuses_invalid_json():
-    with pytest.raises(SettingsError):
-        set_field('{"agent": {"model": "x"},}', ['agent', 'model'], 'm')
-
-
-KEYS = st.text(alphabet='abcdefgh_-"\\ \u00e9', min_size=1, max_size=6)
-LEAVES = st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=8),
-                   st.floats(allow_nan=False, allow_infinity=False))
-DOCUMENTS = st.recursive(LEAVES, lambda children: st.dictionaries(KEYS, children, max_size=4), max_leaves=12)
-
-
-@settings(max_examples=150, deadline=None)
-@given(document=st.dictionaries(KEYS, DOCUMENTS, max_size=5), path=st.lists(KEYS, min_size=1, max_size=3),
-       indent=st.sampled_from([None, 2, 4, '\t']), model=st.sampled_from(['claude-haiku-4-5', 'm\u00e9"x']))
-def test_set_field_sets_exactly_the_field(document, path, indent, model):
-    text = json.dumps(document, indent=indent)
-    try:
-        new = set_field(text, path, model)
-    except SettingsError:
-        node = document
-        for key in path[:-1]:
-            node = node.get(key, {}) if isinstance(node, dict) else None
-        assert not isinstance(node, dict)
-        return
-    expected = json.loads(text)
-    node = expected
-    for key in path[:-1]:
-        node = node.setdefault(key, {})
-    node[path[-1]] = model
-    assert json.loads(new) == expected
-    assert compile_query('.'.join(json.dumps(key) for key in path)).search(json.loads(new)) == model
+@settings(max_examples=100, deadline=None)
+@given(path=st.lists(st.text(alphabet='ab_-."\\ \u00e9', min_size=1, max_size=6), min_size=1, max_size=3))
+def test_quoted_keys_are_a_plain_field_path(path):
+    """agent_model_files fixes a file through the path of its query: quoted keys give exactly those keys."""
+    assert parse_field_path('.'.join(json.dumps(key) for key in path)) == path
 
 
 # -- agent names ------------------------------------------------------------------------------------------------

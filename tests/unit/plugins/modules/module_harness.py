@@ -25,6 +25,12 @@ from ansible.module_utils import basic
 from ansible.module_utils.common import warnings as ansible_warnings
 from ansible.module_utils.testing import patch_module_args
 
+try:
+    from ansible.module_utils import _internal as module_utils_internal
+except ImportError:
+    # ansible-core before 2.19 has no controller mode for module_utils.
+    module_utils_internal = None
+
 
 class ModuleResult(dict):
     """The module's result as the controller reads it (its stdout JSON), plus ``raw``, ``failed``, ``exit_code``."""
@@ -65,11 +71,18 @@ def run_module(main, args, capsys, check_mode=False, diff=False):
         args['_ansible_diff'] = True
     _clear_warnings()
     capsys.readouterr()
+    # A test module that imports controller code (a filter or action plugin) puts the whole process in controller
+    # mode, where warnings go to the display instead of the result; a module runs on a target, never so.
+    was_controller = getattr(module_utils_internal, 'is_controller', False)
+    if module_utils_internal is not None:
+        module_utils_internal.is_controller = False
     try:
         with patch_module_args(args):
             with pytest.raises(SystemExit) as caught:
                 main()
     finally:
+        if module_utils_internal is not None:
+            module_utils_internal.is_controller = was_controller
         _clear_warnings()
     return ModuleResult(capsys.readouterr().out, caught.value.code)
 

@@ -20,6 +20,7 @@ import time
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
+from ansible_collections.jada.agent.plugins.module_utils import atomic_file
 from ansible_collections.jada.agent.plugins.module_utils.claude_settings_json import read_model
 from ansible_collections.jada.agent.plugins.modules import claude_settings
 from ansible_collections.jada.agent.tests.unit.plugins.modules import module_harness as harness
@@ -497,7 +498,7 @@ def test_read_only_filesystem_fails_and_loses_nothing(run_module, settings_file,
     def read_only(*args, **kwargs):
         raise OSError(errno.EROFS, os.strerror(errno.EROFS))
 
-    monkeypatch.setattr(claude_settings.tempfile, 'mkstemp', read_only)
+    monkeypatch.setattr(atomic_file.tempfile, 'mkstemp', read_only)
     result = run_module({'path': str(settings_file), 'model': NEW, 'backup': True})
     assert result.exit_code == 1
     assert 'Read-only file system' in result['msg'] and 'it was left unchanged' in result['msg']
@@ -881,6 +882,6 @@ def test_temporary_file_lives_beside_the_real_target(run_module, tmp_path, monke
         seen.append(kwargs.get('dir'))
         return original_mkstemp(*args, **kwargs)
 
-    monkeypatch.setattr(claude_settings.tempfile, 'mkstemp', spy)
+    monkeypatch.setattr(atomic_file.tempfile, 'mkstemp', spy)
     run_module({'path': str(tmp_path / 'settings.json'), 'model': NEW})
     assert seen == [str(real_dir)]
