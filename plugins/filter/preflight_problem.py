@@ -29,7 +29,7 @@ options:
     description: The instance's AWS region.
     type: str
     required: true
-  lightsail_instance:
+  lightsail_instance_name:
     description: The Lightsail instance's name.
     type: str
   ec2_result:
@@ -52,7 +52,7 @@ EXAMPLES = r"""
     that: not problem
     fail_msg: "{{ inventory_hostname }}: {{ problem }}"
   vars:
-    problem: "{{ lightsail_batches | jada.agent.preflight_problem('lightsail', 'us-east-1', lightsail_instance='jada-agent') }}"
+    problem: "{{ lightsail_batches | jada.agent.preflight_problem('lightsail', 'us-east-1', lightsail_instance_name='jada-agent') }}"
 """
 
 RETURN = r"""
