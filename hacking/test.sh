@@ -114,12 +114,16 @@ demo() {
     bash hacking/demo.sh destroy
     first=$(make --no-print-directory demo 2>&1) || { echo "$first"; return 1; }
     echo "$first" | grep -E 'claude-(haiku|sonnet)|changed=|==' || true
-    echo "$first" | grep -q 'claude-haiku-4-5 -> claude-sonnet-4-6' || { echo "make demo did not upgrade the model"; return 1; }
+    # Here-strings, not pipes: with pipefail, grep -q leaving early makes echo or sed die of SIGPIPE and fail a
+    # check that matched.
+    grep -q 'claude-haiku-4-5 -> claude-sonnet-4-6' <<<"$first" || { echo "make demo did not upgrade the model"; return 1; }
+    before=$(sed -n '/== models before/,/== models after/p' <<<"$first")
+    after=$(sed -n '/== models after/,$p' <<<"$first")
     # Proof from the agent itself, not from a file: who answered before and after, and what the API was asked.
-    echo "$first" | sed -n '/== models before/,/== models after/p' | grep -Eq "answered by .* claude-haiku-4-5 *$" \
-        && echo "$first" | sed -n '/== models before/,/== models after/p' | grep -Eq "requested .* claude-haiku-4-5$" \
-        && echo "$first" | sed -n '/== models after/,$p' | grep -Eq "answered by .* claude-sonnet-4-6 *$" \
-        && echo "$first" | sed -n '/== models after/,$p' | grep -Eq "requested .* claude-sonnet-4-6$" \
+    grep -Eq "answered by .* claude-haiku-4-5 *$" <<<"$before" \
+        && grep -Eq "requested .* claude-haiku-4-5$" <<<"$before" \
+        && grep -Eq "answered by .* claude-sonnet-4-6 *$" <<<"$after" \
+        && grep -Eq "requested .* claude-sonnet-4-6$" <<<"$after" \
         || { echo "$first"; echo "the agent did not answer on Haiku before and on Sonnet after"; return 1; }
     before=$(podman exec jada-agent-demo systemctl show -p NRestarts,ActiveEnterTimestamp,MainPID jada-agent)
     second=$(ansible-playbook upgrade-model.yml 2>&1) || { echo "$second"; return 1; }
