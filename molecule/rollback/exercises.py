@@ -21,6 +21,18 @@ ACCESS_KEY = 'AKIAPREFLIGHTTEST000'
 SECRET_KEY = 'preflight-test-secret-key-do-not-print'
 # How the API stand-in fails the new model: as the real API refuses an unknown model, and as it sheds load.
 FAILURES = {'not-found': 'not_found_error', 'overloaded': 'overloaded_error'}
+# Who is the canary of each failed rollout: the first host in inventory order, then the one jada_agent_canary names.
+CANARY_ARGS = {'not-found': (), 'overloaded': ('-e', 'jada_agent_canary=' + SECOND)}
+# Input that must be refused before any host is read. `jada_agent_model=claude sonnet` is what a user types
+# unquoted; Ansible's key=value parsing makes it "claude".
+BAD_INPUT = {
+    'empty model': ('-e', 'jada_agent_model='),
+    'unquoted model with a blank': ('-e', 'jada_agent_model=claude sonnet'),
+    '300-character model': ('-e', 'jada_agent_model=claude-' + 'x' * 293),
+    'negative settle time': ('-e', 'jada_agent_settle_seconds=-5'),
+    'serial 0': ('-e', 'jada_agent_serial=0'),
+    'unknown canary': ('-e', 'jada_agent_canary=jada-agent-9'),
+}
 
 
 def hosts():
@@ -87,13 +99,15 @@ def failed_rollouts():
             jada_molecule.script_api(host, {'models': {NEW: {'error': error}}})
         before = states()
         requests = dict((name, len(jada_molecule.api_requests(host))) for name, host in targets.items())
-        run = jada_molecule.play('upgrade-model.yml')
+        run = jada_molecule.play('upgrade-model.yml', *CANARY_ARGS[case])
+        canary, second = (SECOND, CANARY) if CANARY_ARGS[case] else (CANARY, SECOND)
         rollouts[case] = {
+            'canary': canary, 'second': second,
             'before': before, 'rc': run['rc'], 'stderr': run['stderr'],
-            'failures': jada_molecule.failures(run['report'], CANARY),
-            'verifications': jada_molecule.task_results(run['report'], CANARY,
+            'failures': jada_molecule.failures(run['report'], canary),
+            'verifications': jada_molecule.task_results(run['report'], canary,
                                                         action='jada.agent.agent_service_restart_verify'),
-            'second_results': jada_molecule.task_results(run['report'], SECOND),
+            'second_results': jada_molecule.task_results(run['report'], second),
             'requests': dict((name, jada_molecule.api_requests(host)[requests[name]:]) for name, host in targets.items()),
             'after': states(),
         }
@@ -102,14 +116,30 @@ def failed_rollouts():
     return rollouts
 
 
-def a_task_for_the_canary_after_the_rollbacks():
-    return {'answer': jada_molecule.ask_agent(CANARY, 'timeout=60'),
-            'running': hosts()[CANARY].service('jada-agent').is_running}
+def tasks_for_the_canaries_after_the_rollbacks():
+    return dict((name, {'answer': jada_molecule.ask_agent(name, 'timeout=60'),
+                        'running': host.service('jada-agent').is_running}) for name, host in hosts().items())
+
+
+def bad_input():
+    """Each bad value, alone: the run must fail before any host is read, naming the variable."""
+    runs = {}
+    for case, args in sorted(BAD_INPUT.items()):
+        before = states()
+        run = jada_molecule.play('upgrade-model.yml', *args)
+        runs[case] = {
+            'rc': run['rc'], 'before': before, 'after': states(),
+            'failures': dict((name, jada_molecule.failures(run['report'], name)) for name in HOSTS),
+            'reads': sum(len(jada_molecule.task_results(run['report'], name, action='jada.agent.agent_host_info'))
+                         for name in HOSTS),
+        }
+    return runs
 
 
 EXERCISES = [
     a_stopped_lightsail_canary,
     a_stopped_ec2_canary,
     failed_rollouts,
-    a_task_for_the_canary_after_the_rollbacks,
+    tasks_for_the_canaries_after_the_rollbacks,
+    bad_input,
 ]
