@@ -4,6 +4,7 @@ saw for the verify step; the hosts end on their previous configuration, which is
 
 import json
 import os
+import shlex
 import sys
 
 import boto3
@@ -116,6 +117,81 @@ def failed_rollouts():
     return rollouts
 
 
+# Runtime drop-ins (not in any file the state compares, gone with the directory) that break the agent.
+FAULT = '/run/systemd/system/jada-agent.service.d/90-fault.conf'
+FAULTS = {
+    'failed': "[Service]\nExecStart=\nExecStart=/bin/false\nRestart=no\n",
+    # The CLI crashing at every start: systemd restarts it again and again, "active" in some samples only.
+    'crash loop': ("[Unit]\nStartLimitIntervalSec=0\n[Service]\nExecStart=\nExecStart=/bin/sh -c 'sleep 0.3; exit 1'\n"
+                   "Restart=always\nRestartSec=200ms\n"),
+}
+REPOSITORY_SETTINGS = '/srv/jada/orchestrator/.claude/settings.json'
+LOCAL_SETTINGS = '/srv/jada/orchestrator/.claude/settings.local.json'
+WITH_LOCAL_SETTINGS = json.dumps({'jada_agent_settings_files': [
+    '~jada/.claude/settings.json', REPOSITORY_SETTINGS, LOCAL_SETTINGS]})
+
+
+def break_agent(host, fault):
+    host.check_output('mkdir -p %s && printf %%s %s > %s && systemctl daemon-reload && { systemctl restart jada-agent '
+                      '|| true; } && sleep 2' % (os.path.dirname(FAULT), shlex.quote(FAULTS[fault]), FAULT))
+
+
+def heal_agent(host):
+    host.check_output('rm -f %s && systemctl daemon-reload && systemctl reset-failed jada-agent; systemctl restart '
+                      'jada-agent' % FAULT)
+
+
+def refused_for_host_state(*args):
+    before = states()
+    run = jada_molecule.play('upgrade-model.yml', *args)
+    return {'rc': run['rc'], 'before': before, 'after': states(),
+            'failures': dict((name, jada_molecule.failures(run['report'], name)) for name in HOSTS),
+            'warnings': run['stderr'],
+            'leftovers': dict((name, host.run('ls -d /~ghost ~root/~ghost 2>/dev/null').stdout.split())
+                              for name, host in hosts().items())}
+
+
+def bad_host_state():
+    """A finding on the last host in inventory order stops the rollout before the canary (the first) is touched."""
+    last = hosts()[SECOND]
+    record = {}
+    with jada_molecule.restored(last, REPOSITORY_SETTINGS):
+        last.check_output("sed -i '1a // a comment, as people write in JSON' %s" % REPOSITORY_SETTINGS)
+        record['a // comment in a settings file'] = refused_for_host_state()
+    record['a missing service user'] = refused_for_host_state('-e', 'jada_agent_user=ghost')
+    try:
+        last.check_output('mkdir %s' % LOCAL_SETTINGS)
+        record['a settings path that is a directory'] = refused_for_host_state('-e', WITH_LOCAL_SETTINGS)
+    finally:
+        last.check_output('rmdir %s' % LOCAL_SETTINGS)
+    for fault in sorted(FAULTS):
+        break_agent(last, fault)
+        try:
+            record['an agent that is ' + fault] = refused_for_host_state()
+        finally:
+            heal_agent(last)
+    return record
+
+
+def a_failed_agent_repaired():
+    """jada_agent_repair converges a failed agent; when that fails too, its files go back and it is not restarted."""
+    last = hosts()[SECOND]
+    break_agent(last, 'failed')
+    try:
+        before = states()
+        run = jada_molecule.play('upgrade-model.yml', '-e', 'jada_agent_repair=true',
+                                 '-e', 'jada_agent_target_hosts=' + SECOND)
+        reads = jada_molecule.task_results(run['report'], SECOND, action='jada.agent.agent_host_info')
+        record = {'rc': run['rc'], 'before': before, 'after': states(), 'warnings': reads[0]['plan']['warnings'],
+                  'failures': jada_molecule.failures(run['report'], SECOND),
+                  'ran': [result['task'] for result in jada_molecule.task_results(run['report'], SECOND)
+                          if not result.get('skipped')],
+                  'active': last.run('systemctl is-active jada-agent').stdout.strip()}
+    finally:
+        heal_agent(last)
+    return record
+
+
 def tasks_for_the_canaries_after_the_rollbacks():
     return dict((name, {'answer': jada_molecule.ask_agent(name, 'timeout=60'),
                         'running': host.service('jada-agent').is_running}) for name, host in hosts().items())
@@ -140,6 +216,8 @@ EXERCISES = [
     a_stopped_lightsail_canary,
     a_stopped_ec2_canary,
     failed_rollouts,
-    tasks_for_the_canaries_after_the_rollbacks,
     bad_input,
+    bad_host_state,
+    a_failed_agent_repaired,
+    tasks_for_the_canaries_after_the_rollbacks,
 ]

@@ -19,6 +19,7 @@ import os
 import pwd
 import re
 import threading
+import time
 
 from ansible_collections.jada.agent.plugins.module_utils import model_resolution
 from ansible_collections.jada.agent.plugins.module_utils.claude_settings_json import (
@@ -44,8 +45,15 @@ SHOW_PROPERTIES = (
     'LoadState', 'ActiveState', 'SubState', 'MainPID', 'NRestarts', 'ActiveEnterTimestamp',
     'ActiveEnterTimestampMonotonic', 'UnitFileState', 'ExecStart', 'Environment', 'EnvironmentFiles',
     'LimitNOFILE', 'LimitNOFILESoft', 'FragmentPath', 'DropInPaths', 'NeedDaemonReload', 'Result',
-    'WorkingDirectory', 'User',
+    'WorkingDirectory', 'User', 'ExecMainStartTimestampMonotonic',
 )
+# The clocks compared are read microseconds apart; a change this close to the start cannot be told apart.
+CHANGE_TOLERANCE = 0.05
+# Read again at the end of a read: a crash-looping agent shows "active" in some samples, never a stable count.
+LOOP_PROPERTIES = ('ActiveState', 'SubState', 'NRestarts', 'MainPID')
+# Seconds between the two samples of an agent that restarted by itself before: longer than the default RestartSec
+# (100 ms) plus a crash of the CLI at start.
+LOOP_WINDOW = 1.5
 
 _ARGV = re.compile(r'argv\[\]=(.*?) ;')
 _ENV_FILE = re.compile(r'(\S+) \(ignore_errors=(?:yes|no)\)')
@@ -283,6 +291,36 @@ def systemctl_show(module, unit, properties=SHOW_PROPERTIES):
     if rc != 0:
         module.fail_json(msg='systemctl show %s failed: %s' % (unit, err.strip() or out.strip()), rc=rc)
     return parse_show(out)
+
+
+def restart_loop(first, second):
+    """Whether two ``systemctl show`` samples of a unit, taken in order, show it restarting by itself."""
+    def restarts(show):
+        value = show.get('NRestarts', '')
+        return int(value) if value.isdigit() else 0
+
+    return restarts(second) > restarts(first) or any(show.get('SubState') == 'auto-restart' for show in (first, second))
+
+
+def wall_clock_of_monotonic_zero():
+    """Wall-clock time at which CLOCK_MONOTONIC was 0, to compare systemd's monotonic times with file times."""
+    return time.time() - time.monotonic()
+
+
+def changed_after(paths, since_monotonic_usec, offset):
+    """The paths whose last change (ctime of the path or, for a link, of its target) came after a monotonic time."""
+    since = since_monotonic_usec / 1e6 + offset
+    changed = []
+    for path in paths:
+        times = []
+        for stat in (os.lstat, os.stat):
+            try:
+                times.append(stat(path).st_ctime)
+            except (IOError, OSError):
+                continue
+        if times and max(times) > since + CHANGE_TOLERANCE and path not in changed:
+            changed.append(path)
+    return changed
 
 
 def process_limits(pid):

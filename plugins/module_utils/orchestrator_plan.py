@@ -24,6 +24,8 @@ plan(state, desired, planned_model) returns:
   drift          [{check, expected, actual}]: what differs, as the drift report lists it (never a secret)
   refusals       [why]: what a change must not go ahead with (host named by the caller)
   warnings       [why]: worth saying, not worth refusing
+  healthy        the agent ran well before any change: active, not restarting in a loop (a rescue restarts only
+                 such an agent)
 """
 
 from __future__ import annotations
@@ -203,12 +205,53 @@ def answer_drift(state, planned_model):
             'actual': ', '.join(agent.get('models') or []) or 'none'}
 
 
+def host_findings(state, desired):
+    """(refusals, warnings) about the host as found: what makes any change unsafe before it starts."""
+    refusals, warnings = [], []
+    user = state.get('user') or {}
+    if user.get('name') and not user.get('exists'):
+        refusals.append('the service user %s does not exist on this host, so ~%s cannot be found: create the user, or '
+                        'set jada_agent_user to the user the agent runs as.' % (user['name'], user['name']))
+    for entry in state.get('settings') or []:
+        if entry.get('error'):
+            refusals.append('settings file %s cannot be used: %s. Fix it by hand: it must be a file of strict JSON with '
+                            'an object at the top.' % (entry['path'], entry['error']))
+    problem = service_problem(state['service'])
+    if problem:
+        fix = ('Bring it back to health first (systemctl status %s, journalctl -u %s), or set jada_agent_repair: true '
+               'to converge it anyway; a failed repair then only puts its files back and does not restart it.'
+               % (state['service']['name'], state['service']['name']))
+        if desired.get('repair'):
+            warnings.append('%s; converging it anyway (jada_agent_repair).' % problem)
+        else:
+            refusals.append('%s. %s' % (problem, fix))
+    return refusals, warnings
+
+
+def service_problem(service):
+    """Why the agent is not healthy before any change, or None (an agent not yet installed or stopped is no problem)."""
+    name = service['name']
+    if service['load_state'] == 'not-found':
+        return None
+    if service['active_state'] == 'failed':
+        return 'the agent %s has failed (%s/%s) before any change' % (name, service['active_state'], service['sub_state'])
+    if service.get('restart_loop'):
+        return ('the agent %s is restarting in a loop (%s/%s, NRestarts %s) before any change'
+                % (name, service['active_state'], service['sub_state'], service.get('n_restarts')))
+    return None
+
+
 def plan(state, desired, planned_model):
     """The whole plan; see the module docstring. ``planned_model`` is the engine's answer after the change."""
     service_name = state['service']['name']
     result = {'model': desired['model'], 'cli': False, 'settings_files': [], 'socket': False, 'unit': False, 'environment': False,
               'start': False, 'restart': [], 'drift': [], 'refusals': [], 'warnings': []}
     drift = result['drift']
+    service = state['service']
+    result['healthy'] = service['active_state'] == 'active' and not service.get('restart_loop')
+    refusals, warnings = host_findings(state, desired)
+    result['refusals'].extend(refusals)
+    result['warnings'].extend(warnings)
 
     paths, items = settings_plan(state, desired['model'])
     result['settings_files'] = paths
@@ -223,6 +266,13 @@ def plan(state, desired, planned_model):
         result['cli'] = True
         drift.append({'check': 'Claude Code CLI ' + (cli.get('path') or ''), 'expected': desired['cli_version'],
                       'actual': cli.get('version') or 'missing'})
+
+    stale = service.get('stale_inputs') or []
+    if service['active_state'] == 'active' and stale:
+        drift.append({'check': 'agent process of %s' % service_name,
+                      'expected': 'started after its configuration last changed',
+                      'actual': 'started before %s changed' % ', '.join(stale)})
+        result['restart'].append('the agent started before %s changed' % ', '.join(stale))
 
     item = answer_drift(state, planned_model)
     if item:
@@ -255,7 +305,6 @@ def plan(state, desired, planned_model):
     result['refusals'].extend(refusals)
     result['restart'].extend(restart)
 
-    service = state['service']
     enabled = desired.get('enabled', True)
     if service['active_state'] != 'active':
         result['start'] = True

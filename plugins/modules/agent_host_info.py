@@ -160,6 +160,12 @@ options:
         description: Whether the service should start at boot.
         type: bool
         default: true
+      repair:
+        description:
+          - An agent that has failed or restarts in a loop is a refusal of the plan; with C(true) only a warning, so a
+            rollout may converge it anyway.
+        type: bool
+        default: false
   journal_lines:
     description:
       - How many of the latest journal lines of the service that match O(journal_pattern) to return.
@@ -224,6 +230,29 @@ service:
       returned: always
       sample: [/opt/jada/bin/claude, --dangerously-skip-permissions]
     limit_nofile: {description: "C(LimitNOFILE) as configured (hard); what the process got is in RV(limits).", type: raw, returned: always, sample: 65536}
+    main_start_monotonic:
+      description: When systemd started the agent's process, in microseconds of the monotonic clock (C(0) when unknown).
+      type: int
+      returned: always
+      sample: 52791950
+    stale_inputs:
+      description:
+        - The files the agent reads at its start (settings files the CLI reads, environment files, the unit and its
+          drop-ins, the CLI) that changed after the running process started, so it does not run them yet.
+      type: list
+      elements: str
+      returned: always
+      sample: [/srv/jada/orchestrator/.claude/settings.json]
+    restart_loop:
+      description: Whether systemd restarted the agent by itself during the read, or is about to (C(auto-restart)).
+      type: bool
+      returned: always
+      sample: false
+user:
+  description: With O(desired), the service user (O(desired.user), else the unit's C(User=)).
+  returned: when O(desired) is given
+  type: dict
+  sample: {name: jada, exists: true, home: /home/jada}
 unit:
   description: The unit file.
   returned: always
@@ -364,6 +393,10 @@ plan:
       returned: always
     refusals: {description: Why a change must not go ahead., type: list, elements: str, returned: always}
     warnings: {description: What is worth saying but not refusing (an alias that moves with CLI upgrades)., type: list, elements: str, returned: always}
+    healthy:
+      description: The agent ran well before any change (active, not restarting in a loop); a rescue restarts only such an agent.
+      type: bool
+      returned: always
 cli:
   description: The Claude Code CLI at O(cli_path).
   returned: always
@@ -435,8 +468,10 @@ journal:
 """
 
 import os
+import pwd
 import re
 import shlex
+import time
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -471,7 +506,20 @@ def service_summary(name, show):
         'need_daemon_reload': show.get('NeedDaemonReload') == 'yes',
         'exec_start': agent_host.exec_start_argv(show.get('ExecStart')),
         'limit_nofile': agent_host.systemd_limit(show.get('LimitNOFILE')),
+        'main_start_monotonic': number('ExecMainStartTimestampMonotonic'),
+        'stale_inputs': [],
+        'restart_loop': False,
     }
+
+
+def service_user(name):
+    """Whether the agent's user exists, and its home."""
+    if not name:
+        return {'name': None, 'exists': True, 'home': '/root'}
+    try:
+        return {'name': name, 'exists': True, 'home': pwd.getpwnam(name).pw_dir}
+    except KeyError:
+        return {'name': name, 'exists': False, 'home': None}
 
 
 def effective_model(resolution):
@@ -587,6 +635,7 @@ def main():
                 login_user=dict(type='str', default=''),
                 login_file=dict(type='path'),
                 enabled=dict(type='bool', default=True),
+                repair=dict(type='bool', default=False),
             )),
             journal_lines=dict(type='int', default=0),
             journal_pattern=dict(type='str', default=agent_host.FAILURE_PATTERN),
@@ -599,6 +648,7 @@ def main():
     except re.error as exc:
         module.fail_json(msg='journal_pattern is not a valid regular expression: %s' % exc)
 
+    read_started = time.monotonic()
     show = agent_host.systemctl_show(module, name + '.service')
     service = service_summary(name, show)
     limits = agent_host.process_limits(service['main_pid'])
@@ -637,6 +687,19 @@ def main():
         planned_model=None,
         plan=None,
     )
+    if desired is not None:
+        result['user'] = service_user(desired.get('user') or show.get('User'))
+    inputs = [source['path'] for source in sources if source.get('path')] + list(result['environment_files'])
+    inputs += [unit_path] + [os.path.join(unit_path + '.d', name) for name in result['dropins']] + [cli['path']]
+    if service['active_state'] == 'active' and service['main_start_monotonic']:
+        service['stale_inputs'] = agent_host.changed_after(inputs, service['main_start_monotonic'],
+                                                           agent_host.wall_clock_of_monotonic_zero())
+    # Last, so the two samples are as far apart as the read allows; an agent that restarted by itself before gets a
+    # window long enough for a crash loop to show (only such hosts wait).
+    if service['n_restarts'] or service['sub_state'] == 'auto-restart':
+        time.sleep(max(0.0, read_started + agent_host.LOOP_WINDOW - time.monotonic()))
+    service['restart_loop'] = agent_host.restart_loop(
+        show, agent_host.systemctl_show(module, name + '.service', agent_host.LOOP_PROPERTIES))
     if desired is not None:
         result['planned_model'] = planned_model(desired, show, name, module.params['managed_settings_dir'], settings, cli)
         result['plan'] = orchestrator_plan.plan(result, desired, result['planned_model'])

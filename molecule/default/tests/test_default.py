@@ -46,9 +46,23 @@ def test_settings_file_stays_private(host, path):
     assert settings.mode == 0o600
 
 
-def test_service_was_restarted_once_for_the_upgrade(host):
-    # Started on Haiku by the provisioning, restarted once by the upgrade, and not again by the idempotence run.
-    assert jada_molecule.service_starts(host) == 2
+def test_service_was_restarted_once_for_the_upgrade():
+    # Started on Haiku by the provisioning, restarted once by the upgrade, and not again by the idempotence run
+    # (counted before the side effect restarts it once more).
+    assert jada_molecule.results('a_rewrite_the_agent_has_not_read')['starts'][0] == 2
+
+
+def test_an_agent_older_than_its_settings_is_restarted_once_then_converged():
+    record = jada_molecule.results('a_rewrite_the_agent_has_not_read')
+    read = record['first']['read']
+    assert read['service']['stale_inputs'] == ['/srv/jada/orchestrator/.claude/settings.json']
+    assert read['plan']['restart'] == ['the agent started before /srv/jada/orchestrator/.claude/settings.json changed']
+    assert record['first']['rc'] == 0 and 'Restart and verify the agent service' in record['first']['changed']
+    assert record['after_first']['digests'] == record['before']['digests']
+    assert record['after_first']['service'] != record['before']['service']
+    assert record['starts'] == [2, 3, 3]
+    assert record['second'] == {'rc': 0, 'changed': []}
+    assert record['after_second'] == record['after_first']
 
 
 def test_the_api_was_asked_for_haiku_then_sonnet_only(host):

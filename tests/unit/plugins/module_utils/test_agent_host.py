@@ -829,3 +829,28 @@ def test_run_with_timeout_of_a_program_that_cannot_run(tmp_path, real_module, co
 def test_is_executable_file(tmp_path, mode, executable):
     assert agent_host.is_executable_file(str(write_file(tmp_path / 'claude', 'x', mode))) is executable
     assert agent_host.is_executable_file(str(tmp_path)) is False
+
+
+@pytest.mark.parametrize('first, second, looping', [
+    ({'NRestarts': '0', 'SubState': 'running'}, {'NRestarts': '0', 'SubState': 'running'}, False),
+    ({'NRestarts': '4', 'SubState': 'running'}, {'NRestarts': '4', 'SubState': 'running'}, False),
+    ({'NRestarts': '4', 'SubState': 'running'}, {'NRestarts': '5', 'SubState': 'running'}, True),
+    ({'NRestarts': '4', 'SubState': 'auto-restart'}, {'NRestarts': '4', 'SubState': 'running'}, True),
+    ({'NRestarts': '4', 'SubState': 'running'}, {'NRestarts': '4', 'SubState': 'auto-restart'}, True),
+    ({'NRestarts': '', 'SubState': 'dead'}, {'NRestarts': '', 'SubState': 'dead'}, False),
+])
+def test_restart_loop(first, second, looping):
+    assert agent_host.restart_loop(first, second) is looping
+
+
+def test_changed_after_compares_ctimes_with_the_monotonic_start(tmp_path):
+    old, new, link = tmp_path / 'old', tmp_path / 'new', tmp_path / 'link'
+    old.write_text('x')
+    offset = agent_host.wall_clock_of_monotonic_zero()
+    started = int((time.monotonic() + 0.2) * 1e6)
+    time.sleep(0.4)
+    new.write_text('y')
+    link.symlink_to(old)
+    paths = [str(old), str(new), str(link), str(tmp_path / 'missing'), str(new)]
+    # A link counts when it or its target changed: here the link itself is new.
+    assert agent_host.changed_after(paths, started, offset) == [str(new), str(link)]

@@ -37,7 +37,9 @@ PLANNED = {'model': 'claude-sonnet-4-6', 'setting': 'claude-sonnet-4-6', 'source
 
 # A host that is exactly as DESIRED wants it.
 CONVERGED = {
-    'service': {'name': 'jada-agent', 'active_state': 'active', 'sub_state': 'running', 'main_pid': 812, 'enabled': True},
+    'service': {'name': 'jada-agent', 'load_state': 'loaded', 'active_state': 'active', 'sub_state': 'running',
+                'main_pid': 812, 'n_restarts': 0, 'enabled': True, 'stale_inputs': [], 'restart_loop': False},
+    'user': {'name': 'jada', 'exists': True, 'home': '/home/jada'},
     'unit': {'path': '/etc/systemd/system/jada-agent.service', 'sha256': 'a' * 64},
     'dropins': {'50-limits.conf': sha(op.dropin_content(65536))},
     'file_digests': {SOCKET: 'b' * 64, ENV_FILE: 'c' * 64, LOGIN: None},
@@ -172,3 +174,59 @@ def test_an_alias_warns_and_overrides_are_drift():
     result = op.plan(state, DESIRED, planned)
     assert result['warnings'] == ['alias "sonnet" requests claude-sonnet-5-5']
     assert result['drift'][0]['check'] == 'model override: /etc/claude-code/managed-settings.json'
+
+
+# --- the host as found ------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize('service, problem', [
+    ({}, None),
+    ({'load_state': 'not-found', 'active_state': 'inactive', 'sub_state': 'dead'}, None),
+    ({'active_state': 'inactive', 'sub_state': 'dead'}, None),
+    ({'active_state': 'failed', 'sub_state': 'failed'}, 'the agent jada-agent has failed (failed/failed) before any change'),
+    ({'restart_loop': True, 'active_state': 'activating', 'sub_state': 'auto-restart', 'n_restarts': 7},
+     'the agent jada-agent is restarting in a loop (activating/auto-restart, NRestarts 7) before any change'),
+])
+def test_service_problem(service, problem):
+    assert op.service_problem(dict(CONVERGED['service'], **service)) == problem
+
+
+@pytest.mark.parametrize('state, repair, refusal, warning', [
+    (CONVERGED, False, None, None),
+    (changed(CONVERGED, user__exists=False), False, 'the service user jada does not exist on this host', None),
+    # A missing user cannot be repaired by converging: the role does not manage users.
+    (changed(CONVERGED, user__exists=False), True, 'the service user jada does not exist on this host', None),
+    (changed(CONVERGED, settings=[{'path': PROJECT, 'model': None, 'error': PROJECT + ': cannot be read: Is a directory'}]),
+     False, 'settings file %s cannot be used: %s: cannot be read: Is a directory. Fix it by hand' % (PROJECT, PROJECT), None),
+    (changed(CONVERGED, service__active_state='failed', service__sub_state='failed'), False,
+     'the agent jada-agent has failed (failed/failed) before any change. Bring it back to health first', None),
+    (changed(CONVERGED, service__active_state='failed', service__sub_state='failed'), True, None,
+     'the agent jada-agent has failed (failed/failed) before any change; converging it anyway (jada_agent_repair).'),
+    (changed(CONVERGED, service__restart_loop=True), False, 'the agent jada-agent is restarting in a loop', None),
+])
+def test_host_findings(state, repair, refusal, warning):
+    refusals, warnings = op.host_findings(state, dict(DESIRED, repair=repair))
+    assert [item[:len(refusal)] for item in refusals] == ([refusal] if refusal else [])
+    assert warnings == ([warning] if warning else [])
+
+
+@pytest.mark.parametrize('state, healthy', [
+    (CONVERGED, True),
+    (changed(CONVERGED, service__restart_loop=True), False),
+    (changed(CONVERGED, service__active_state='failed'), False),
+    (changed(CONVERGED, service__active_state='inactive'), False),
+])
+def test_healthy_before_any_change(state, healthy):
+    assert op.plan(state, DESIRED, PLANNED)['healthy'] is healthy
+
+
+def test_an_agent_older_than_its_configuration_is_pending_a_restart():
+    result = op.plan(changed(CONVERGED, service__stale_inputs=[PROJECT]), DESIRED, PLANNED)
+    assert result['pending'] is True
+    assert result['restart'] == ['the agent started before %s changed' % PROJECT]
+    assert result['drift'] == [{'check': 'agent process of jada-agent', 'expected': 'started after its configuration '
+                                'last changed', 'actual': 'started before %s changed' % PROJECT}]
+
+
+def test_a_stopped_agent_has_no_stale_inputs_to_restart_for():
+    result = op.plan(changed(CONVERGED, service__stale_inputs=[PROJECT], service__active_state='inactive'), DESIRED, PLANNED)
+    assert result['restart'] == [] and result['start'] is True

@@ -9,6 +9,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import time
+import types
 
 import pytest
 
@@ -69,6 +71,15 @@ class Host(object):
 
     def __init__(self, root, monkeypatch):
         self.root = root
+        # The service user exists on the host (only this module's lookup is faked: no test machine has a jada user).
+        users = {'jada': '/home/jada'}
+
+        def getpwnam(name):
+            if name not in users:
+                raise KeyError(name)
+            return types.SimpleNamespace(pw_name=name, pw_dir=users[name])
+
+        monkeypatch.setattr(agent_host_info, 'pwd', types.SimpleNamespace(getpwnam=getpwnam))
         self.proc = FakeProc(root / 'proc', nr_open=1048576, file_max=9223372036854775807)
         self.proc.process(812, nofile=(65536, 65536))
         monkeypatch.setattr(agent_host, 'PROC', self.proc.root)
@@ -99,10 +110,15 @@ class Host(object):
             EnvironmentFiles=['%s (ignore_errors=no)' % self.env_file],
             WorkingDirectory=str(root / 'srv' / 'jada' / 'orchestrator'),
         )}
+        # Started after every file a test writes, unless a test says otherwise.
+        self.started(time.monotonic() + 600)
         self.journal = ''
         self.commands = FakeCommands(monkeypatch)
         self.commands.on('systemctl', systemctl_answering(self.state))
         self.commands.on('journalctl', lambda argv: (0, self.journal, ''))
+
+    def started(self, monotonic_seconds):
+        self.state['show']['ExecMainStartTimestampMonotonic'] = str(int(monotonic_seconds * 1e6))
 
     def write(self, path, text):
         if not path.parent.is_dir():
@@ -166,14 +182,68 @@ def test_reports_the_running_service(host, run):
         'need_daemon_reload': False,
         'exec_start': ['/opt/jada/bin/claude', '--dangerously-skip-permissions'],
         'limit_nofile': 65536,
+        'main_start_monotonic': int(host.state['show']['ExecMainStartTimestampMonotonic']),
+        'stale_inputs': [],
+        'restart_loop': False,
     }
 
 
-def test_reads_the_service_with_one_systemctl_show(host, run):
+def test_reads_the_service_with_one_systemctl_show_and_samples_its_restarts_again(host, run):
     run(host.args())
 
     assert host.commands.calls == [
-        ['systemctl', 'show', 'jada-agent.service', '--property', ','.join(agent_host.SHOW_PROPERTIES)]]
+        ['systemctl', 'show', 'jada-agent.service', '--property', ','.join(agent_host.SHOW_PROPERTIES)],
+        ['systemctl', 'show', 'jada-agent.service', '--property', ','.join(agent_host.LOOP_PROPERTIES)]]
+
+
+def test_files_changed_after_the_agent_started_are_stale_inputs(host, run):
+    host.write(host.project_settings, settings_text('claude-haiku-4-5'))
+    host.started(time.monotonic())
+    time.sleep(0.1)
+    host.write(host.project_settings, settings_text('claude-sonnet-4-6'))
+    host.env_file.write_text('ANTHROPIC_API_KEY=%s\n' % ENV_FILE_SECRET)
+
+    result = run(host.args(desired={'model': 'claude-sonnet-4-6'}))
+
+    assert result['service']['stale_inputs'] == [str(host.project_settings), str(host.env_file)]
+    assert result['plan']['restart'] == ['the agent started before %s, %s changed' % (host.project_settings, host.env_file)]
+    assert result['plan']['pending'] is True
+
+
+def test_a_crash_loop_between_the_two_samples_is_a_restart_loop(host, run):
+    calls = []
+
+    def systemctl(argv):
+        calls.append(argv)
+        # The second sample: systemd restarted the agent by itself meanwhile.
+        if len(calls) > 1:
+            host.state['show']['NRestarts'] = '3'
+        return agent_fixtures_systemctl(argv)
+
+    agent_fixtures_systemctl = host.commands.handlers['systemctl']
+    host.commands.on('systemctl', systemctl)
+    result = run(host.args(desired={'model': 'claude-sonnet-4-6'}))
+
+    assert result['service']['restart_loop'] is True
+    assert result['plan']['healthy'] is False
+    assert result['plan']['refusals'][0].startswith('the agent jada-agent is restarting in a loop (active/running, '
+                                                    'NRestarts 0) before any change.')
+
+
+def test_a_missing_service_user_is_refused(host, run):
+    result = run(host.args(desired={'model': 'claude-sonnet-4-6', 'user': 'nobody-by-that-name'}))
+
+    assert result['user'] == {'name': 'nobody-by-that-name', 'exists': False, 'home': None}
+    assert result['plan']['refusals'][0].startswith('the service user nobody-by-that-name does not exist on this host')
+
+
+def test_a_settings_path_that_is_a_directory_is_refused(host, run):
+    host.project_settings.mkdir()
+
+    result = run(host.args(desired={'model': 'claude-sonnet-4-6'}))
+
+    assert ('settings file %s cannot be used: %s: cannot be read: Is a directory.' % (host.project_settings, host.project_settings)
+            in result['plan']['refusals'][0])
 
 
 def test_digests_of_unit_and_dropins(host, run):
@@ -648,7 +718,7 @@ def test_cli_installed_by_the_role_is_read_from_its_package_without_running_it(h
 
     assert result['cli'] == {'path': str(host.cli), 'exists': True, 'real_path': str(binary), 'version': '2.1.328',
                              'package': '@anthropic-ai/claude-code-linux-x64', 'install_dir': str(install_dir)}
-    assert [argv[0] for argv in host.commands.calls] == ['systemctl']
+    assert [argv[0] for argv in host.commands.calls] == ['systemctl', 'systemctl']
 
 
 def test_cli_of_the_npm_wrapper_package_is_read_one_level_up(host, run):
