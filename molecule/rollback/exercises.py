@@ -5,7 +5,9 @@ saw for the verify step; the hosts end on their previous configuration, which is
 import json
 import os
 import shlex
+import subprocess
 import sys
+import time
 
 import boto3
 import testinfra
@@ -192,6 +194,106 @@ def a_failed_agent_repaired():
     return record
 
 
+SNAPSHOTS = '/var/lib/jada-agent/snapshot'
+KILL_POINTS = ('after the snapshot', 'after the settings writes', 'after the restart')
+
+
+def podman(name, command):
+    """A quick look into a host, fast enough to poll (testinfra's backend is slower)."""
+    return subprocess.run(['podman', 'exec', name, 'sh', '-c', command], capture_output=True, text=True,
+                          check=False).stdout.strip()
+
+
+def snapshot_count(name):
+    return int(podman(name, 'ls -d %s/*/ 2>/dev/null | wc -l' % SNAPSHOTS) or 0)
+
+
+PHASES_SCRIPT = ("import json, os; r = %r; print(json.dumps(dict((d, json.load(open(os.path.join(r, d, 'phase.json')))"
+                 "['phase']) for d in os.listdir(r) if os.path.isfile(os.path.join(r, d, 'phase.json')))))" % SNAPSHOTS)
+
+
+def phases(name):
+    """{rollout id: phase} of the snapshots on a host."""
+    return json.loads(podman(name, 'python3 -c %s' % shlex.quote(PHASES_SCRIPT)) or '{}')
+
+
+def main_pid(name):
+    return podman(name, 'systemctl show -p MainPID --value jada-agent')
+
+
+def settle_after_kill(name):
+    """Wait until nothing the killed run started still runs on the host (a module finishes on its own)."""
+    for dummy in range(120):
+        # [A]: the pattern must not match the shell that runs pgrep.
+        if not podman(name, 'pgrep -f "[A]nsiballZ" || true'):
+            return
+        time.sleep(0.5)
+    raise AssertionError('modules of the killed run still run on %s' % name)
+
+
+def reached(point):
+    """A check that the canary's rollout got to ``point``, against the canary as it is now."""
+    count, pid = snapshot_count(CANARY), main_pid(CANARY)
+    checks = {
+        'after the snapshot': lambda: snapshot_count(CANARY) > count,
+        'after the settings writes': lambda: NEW in podman(CANARY, 'cat %s' % REPOSITORY_SETTINGS),
+        'after the restart': lambda: main_pid(CANARY) not in (pid, '0', ''),
+    }
+    return checks[point]
+
+
+def killed_rollouts():
+    """kill -9 of ansible-playbook at three points of the canary's rollout, then a rerun whose new model the API
+    refuses: the rerun must put the unfinished rollout's snapshot back first, so its own rollback ends on the files
+    from before the killed run, byte for byte."""
+    targets = hosts()
+    record = {}
+    for point in KILL_POINTS:
+        for host in targets.values():
+            jada_molecule.script_api(host, {})
+        before = states()
+        killed = jada_molecule.kill_playbook_when('upgrade-model.yml', reached(point))
+        settle_after_kill(CANARY)
+        killed_state = states()
+        for host in targets.values():
+            jada_molecule.script_api(host, {'models': {NEW: {'error': 'not_found_error'}}})
+        rerun = jada_molecule.play('upgrade-model.yml')
+        reads = jada_molecule.task_results(rerun['report'], CANARY, action='jada.agent.agent_host_info')
+        record[point] = {
+            'killed': killed, 'before': before, 'killed_state': killed_state, 'after': states(), 'rc': rerun['rc'],
+            'unfinished': reads[0]['plan']['unfinished'] if reads else None,
+            'warnings': reads[0]['plan']['warnings'] if reads else [],
+            'ran': [result['task'] for result in jada_molecule.task_results(rerun['report'], CANARY)
+                    if not result.get('skipped')],
+            'failures': jada_molecule.failures(rerun['report'], CANARY),
+            'second_changed': [result['task'] for result in jada_molecule.task_results(rerun['report'], SECOND)
+                               if result.get('changed')],
+            'phases': phases(CANARY),
+        }
+    for host in targets.values():
+        jada_molecule.script_api(host, {})
+    return record
+
+
+def a_rollout_then_a_manual_rollback():
+    """A rollout that succeeds on the canary alone, then playbooks/rollback.yml on it."""
+    canary = hosts()[CANARY]
+    before = states()
+    rollout = jada_molecule.play('upgrade-model.yml', '-e', 'jada_agent_target_hosts=' + CANARY)
+    names = jada_molecule.task_results(rollout['report'], CANARY, name='Name this rollout')
+    rollout_id = names[0]['ansible_facts']['jada_agent_rollout_id'] if names else None
+    upgraded = states()
+    answer_upgraded = jada_molecule.ask_agent(CANARY, 'timeout=60')
+    rollback = jada_molecule.play('playbooks/rollback.yml', '-e', 'jada_agent_target_hosts=' + CANARY)
+    return {'before': before, 'upgraded': upgraded, 'after': states(), 'rollout_rc': rollout['rc'], 'id': rollout_id,
+            'rollback_rc': rollback['rc'], 'rollback_failures': jada_molecule.failures(rollback['report'], CANARY),
+            'restored': [result.get('id') for result in jada_molecule.task_results(
+                rollback['report'], CANARY, name='Put the snapshot back')],
+            'phase': json.loads(canary.file('%s/%s/phase.json' % (SNAPSHOTS, rollout_id)).content_string)['phase']
+            if rollout_id else None,
+            'answer_upgraded': answer_upgraded, 'answer_after': jada_molecule.ask_agent(CANARY, 'timeout=60')}
+
+
 def tasks_for_the_canaries_after_the_rollbacks():
     return dict((name, {'answer': jada_molecule.ask_agent(name, 'timeout=60'),
                         'running': host.service('jada-agent').is_running}) for name, host in hosts().items())
@@ -219,5 +321,7 @@ EXERCISES = [
     bad_input,
     bad_host_state,
     a_failed_agent_repaired,
+    killed_rollouts,
+    a_rollout_then_a_manual_rollback,
     tasks_for_the_canaries_after_the_rollbacks,
 ]

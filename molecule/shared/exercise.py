@@ -47,7 +47,11 @@ def main(argv):
             json.dump(result, handle, indent=1, default=str)
         print('%-70s %5.1f s%s' % (function.__name__, time.monotonic() - started, ' ERROR' if function.__name__ in failed else ''))
     if failed:
-        sys.exit('exercises that raised: %s (their tracebacks are in %s)' % (', '.join(failed), results_dir()))
+        # The ephemeral directory goes with the instances: the tracebacks must reach the log too.
+        for name in failed:
+            with open(os.path.join(results_dir(), name + '.json')) as handle:
+                sys.stderr.write('%s raised:\n%s\n' % (name, json.load(handle)['exercise_error']))
+        sys.exit('exercises that raised: %s (their tracebacks are above and in %s)' % (', '.join(failed), results_dir()))
 
 
 if __name__ == '__main__':

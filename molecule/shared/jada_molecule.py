@@ -9,6 +9,7 @@ import contextlib
 import json
 import shlex
 import os
+import signal
 import socket
 import subprocess
 import time
@@ -33,6 +34,28 @@ def run_playbook(playbook, *args):
                ANSIBLE_NOCOLOR='1', ANSIBLE_STDOUT_CALLBACK='ansible.builtin.default')
     return subprocess.run(['ansible-playbook', '-i', inventory, os.path.join(PROJECT, playbook)] + list(args),
                           env=env, capture_output=True, text=True, check=False, timeout=600)
+
+
+def kill_playbook_when(playbook, reached, *args, timeout=300):
+    """Start a playbook and kill -9 its whole process group as soon as ``reached()`` is true; returns whether it was
+    killed (False: it ended first). What it started on the hosts may still be running when this returns."""
+    inventory = os.path.dirname(os.environ['MOLECULE_INVENTORY_FILE'])
+    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(PROJECT, 'ansible.cfg'), ANSIBLE_NOCOLOR='1')
+    process = subprocess.Popen(['ansible-playbook', '-i', inventory, os.path.join(PROJECT, playbook)] + list(args),
+                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.monotonic() + timeout
+    try:
+        while process.poll() is None and time.monotonic() < deadline:
+            if reached():
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+                return True
+            time.sleep(0.1)
+        return False
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
 
 
 def play(playbook, *args):

@@ -12,6 +12,7 @@ run_command. Nothing here returns file content: settings and environment files h
 
 from __future__ import annotations
 
+import datetime
 import glob
 import hashlib
 import json
@@ -321,6 +322,21 @@ def changed_after(paths, since_monotonic_usec, offset):
         if times and max(times) > since + CHANGE_TOLERANCE and path not in changed:
             changed.append(path)
     return changed
+
+
+def answered_before(timestamp, wall_clock):
+    """Whether an ISO 8601 UTC timestamp of the CLI's output (2026-11-30T08:51:23.123Z) is before a wall-clock time;
+    None when it cannot be read."""
+    if not isinstance(timestamp, str):
+        return None
+    text = timestamp.strip().replace('Z', '+00:00')
+    try:
+        moment = datetime.datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=datetime.timezone.utc)
+    return moment.timestamp() < wall_clock
 
 
 def process_limits(pid):

@@ -24,6 +24,7 @@ plan(state, desired, planned_model) returns:
   drift          [{check, expected, actual}]: what differs, as the drift report lists it (never a secret)
   refusals       [why]: what a change must not go ahead with (host named by the caller)
   warnings       [why]: worth saying, not worth refusing
+  unfinished     the id of an earlier rollout that did not finish (its snapshot still "started"), or None
   healthy        the agent ran well before any change: active, not restarting in a loop (a rescue restarts only
                  such an agent)
 """
@@ -195,11 +196,14 @@ def answer_drift(state, planned_model):
     """A drift item when the running agent's latest answer came from another model than the CLI should request.
 
     Subagents may answer on other models, and an API error says nothing of the model: only a success without that
-    ID counts.
+    ID counts, and only one given by the running process (an answer from before its start is not).
     """
     agent = state.get('agent')
     model = (planned_model or {}).get('model')
     if agent is None or agent.get('is_error') is not False or not model or model in (agent.get('models') or []):
+        return None
+    if agent.get('before_start'):
+        # The process that answered is gone: the running one has not answered yet.
         return None
     return {'check': "the model of the agent's latest answer", 'expected': model,
             'actual': ', '.join(agent.get('models') or []) or 'none'}
@@ -252,6 +256,16 @@ def plan(state, desired, planned_model):
     refusals, warnings = host_findings(state, desired)
     result['refusals'].extend(refusals)
     result['warnings'].extend(warnings)
+    unfinished = ((state.get('rollouts') or {}).get('unfinished') or {})
+    result['unfinished'] = unfinished.get('id')
+    if result['unfinished']:
+        drift.append({'check': 'rollout %s' % unfinished['id'], 'expected': 'finished',
+                      'actual': 'unfinished: its snapshot is still "%s"' % unfinished['phase']})
+        result['warnings'].append(
+            'rollout %s did not finish on this host; %s' % (unfinished['id'], (
+                'this run converges from where it stopped (jada_agent_unfinished_rollout: finish), and keeps its '
+                'snapshot' if desired.get('unfinished_rollout') == 'finish' else
+                'this run first puts back its snapshot, the files from before it, then rolls out')))
 
     paths, items = settings_plan(state, desired['model'])
     result['settings_files'] = paths

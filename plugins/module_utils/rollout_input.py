@@ -22,6 +22,7 @@ import re
 from ansible_collections.jada.agent.plugins.module_utils.claude_code_facts import FACTS
 from ansible_collections.jada.agent.plugins.module_utils.model_resolution import resolve_id
 from ansible_collections.jada.agent.plugins.module_utils.orchestrator_plan import nofile_problem
+from ansible_collections.jada.agent.plugins.module_utils.snapshots import id_problem
 
 # Long enough for a Bedrock application-inference-profile ARN, the longest ID shape there is.
 MODEL_MAX_LENGTH = 200
@@ -141,6 +142,20 @@ def canary_problem(canary, hosts):
     return None
 
 
+def rollout_id_problem(rollout_id):
+    if rollout_id in (None, ''):
+        return None
+    problem = id_problem(rollout_id)
+    return 'jada_agent_rollout_id is %s: %s.' % (_show(rollout_id), problem.split(': ', 1)[1]) if problem else None
+
+
+def keep_problem(keep):
+    if keep is None or (str(keep).isdigit() and int(str(keep)) >= 1):
+        return None
+    return ('jada_agent_snapshot_keep is %s: keep at least 1 rollout snapshot (an unfinished one is kept whatever it '
+            'says).' % _show(keep))
+
+
 def cli_problems(inputs, context):
     """The CLI request: version, platform, checksum, installs kept, paths."""
     version, platform = str(inputs.get('jada_agent_cli_version')), inputs.get('jada_agent_cli_platform')
@@ -189,7 +204,9 @@ def problems(inputs, context=None):
              seconds_problem('jada_agent_smoke_timeout', inputs.get('jada_agent_smoke_timeout'), 1,
                              'give the seconds the smoke task may take to be answered, from 1 to %d (default 60).'
                              % MAX_SECONDS),
-             nofile_problem(inputs.get('jada_agent_nofile'))]
+             nofile_problem(inputs.get('jada_agent_nofile')),
+             rollout_id_problem(inputs.get('jada_agent_rollout_id')),
+             keep_problem(inputs.get('jada_agent_snapshot_keep'))]
     return [problem for problem in found if problem] + cli_problems(inputs, context)
 
 

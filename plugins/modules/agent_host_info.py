@@ -160,12 +160,24 @@ options:
         description: Whether the service should start at boot.
         type: bool
         default: true
+      unfinished_rollout:
+        description:
+          - What the rollout does with an unfinished earlier rollout (C(rollouts.unfinished) of the result); the plan only says it.
+          - C(rollback) puts its snapshot back first, C(finish) converges from where it stopped.
+        type: str
+        choices: [rollback, finish]
+        default: rollback
       repair:
         description:
           - An agent that has failed or restarts in a loop is a refusal of the plan; with C(true) only a warning, so a
             rollout may converge it anyway.
         type: bool
         default: false
+  snapshot_dir:
+    description:
+      - The directory of the rollouts' snapshots (M(jada.agent.config_snapshot)); RV(rollouts) reports them, and the
+        plan an unfinished rollout.
+    type: path
   journal_lines:
     description:
       - How many of the latest journal lines of the service that match O(journal_pattern) to return.
@@ -248,6 +260,16 @@ service:
       type: bool
       returned: always
       sample: false
+rollouts:
+  description:
+    - With O(snapshot_dir), the snapshots of the rollouts on the host; C(null) otherwise.
+    - C(count), C(last) and C(unfinished) (the newest rollout whose snapshot is still C(started), C(null) when none),
+      each with C(id), C(phase), C(since) and C(time) (epoch seconds).
+  returned: always
+  type: dict
+  sample: {path: /var/lib/jada-agent/snapshot, count: 2, last: {id: 20261130T084641Z-1f2e, phase: started,
+           since: 1796028401.5, time: 1796028401.5}, unfinished: {id: 20261130T084641Z-1f2e, phase: started,
+           since: 1796028401.5, time: 1796028401.5}}
 user:
   description: With O(desired), the service user (O(desired.user), else the unit's C(User=)).
   returned: when O(desired) is given
@@ -393,6 +415,10 @@ plan:
       returned: always
     refusals: {description: Why a change must not go ahead., type: list, elements: str, returned: always}
     warnings: {description: What is worth saying but not refusing (an alias that moves with CLI upgrades)., type: list, elements: str, returned: always}
+    unfinished:
+      description: The id of an unfinished earlier rollout, or C(null).
+      type: str
+      returned: always
     healthy:
       description: The agent ran well before any change (active, not restarting in a loop); a rescue restarts only such an agent.
       type: bool
@@ -436,6 +462,13 @@ agent:
   contains:
     task_uuid: {description: The task the latest result answered., type: str, returned: always}
     is_error: {description: Whether that result was an error., type: bool, returned: always, sample: false}
+    before_start:
+      description:
+        - Whether that answer came before the running agent's process started (C(null) when unknown); such an answer
+          says nothing of the model the agent runs now.
+      type: bool
+      returned: when the service runs
+      sample: false
     api_error_status:
       description: The API's HTTP status of the error, if any.
       type: int
@@ -479,6 +512,7 @@ from ansible_collections.jada.agent.plugins.module_utils import agent_host
 from ansible_collections.jada.agent.plugins.module_utils import agent_task
 from ansible_collections.jada.agent.plugins.module_utils import model_resolution
 from ansible_collections.jada.agent.plugins.module_utils import orchestrator_plan
+from ansible_collections.jada.agent.plugins.module_utils import snapshots
 
 # Where the collection's roles install the unit file and its drop-in directory.
 UNIT_DIR = '/etc/systemd/system'
@@ -636,7 +670,9 @@ def main():
                 login_file=dict(type='path'),
                 enabled=dict(type='bool', default=True),
                 repair=dict(type='bool', default=False),
+                unfinished_rollout=dict(type='str', choices=['rollback', 'finish'], default='rollback'),
             )),
+            snapshot_dir=dict(type='path'),
             journal_lines=dict(type='int', default=0),
             journal_pattern=dict(type='str', default=agent_host.FAILURE_PATTERN),
         ),
@@ -684,6 +720,7 @@ def main():
         effective_model=effective_model(resolution),
         cli=cli,
         agent=latest_answer(module, module.params['output']),
+        rollouts=snapshots.summary(module.params['snapshot_dir']) if module.params['snapshot_dir'] else None,
         planned_model=None,
         plan=None,
     )
@@ -694,6 +731,12 @@ def main():
     if service['active_state'] == 'active' and service['main_start_monotonic']:
         service['stale_inputs'] = agent_host.changed_after(inputs, service['main_start_monotonic'],
                                                            agent_host.wall_clock_of_monotonic_zero())
+    agent = result['agent']
+    if agent is not None and service['main_start_monotonic']:
+        # An answer from before the agent's start says nothing of the model it runs now.
+        agent['before_start'] = agent_host.answered_before(
+            agent.get('assistant_timestamp'),
+            agent_host.wall_clock_of_monotonic_zero() + service['main_start_monotonic'] / 1e6)
     # Last, so the two samples are as far apart as the read allows; an agent that restarted by itself before gets a
     # window long enough for a crash loop to show (only such hosts wait).
     if service['n_restarts'] or service['sub_state'] == 'auto-restart':

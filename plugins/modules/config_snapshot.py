@@ -13,16 +13,22 @@ short_description: Keep byte-identical copies of configuration files on the host
 version_added: 0.1.0
 description:
   - Before a rollout changes a host, O(state=present) copies each file of O(files) and every file in
-    O(directories) into the snapshot directory O(path), with its mode and owner, and records which files did
-    not exist.
-  - When the rollout fails, O(state=restored) puts every file back byte for byte (atomically, through
-    symbolic links onto their targets) and removes the files that did not exist before, such as a drop-in
-    the rollout added.
+    O(directories) into a new snapshot directory C(<path>/<id>), with its mode and owner, and records which files did
+    not exist. Each rollout gets its own snapshot; an existing one is never overwritten, and only the newest
+    O(keep) are kept (never an unfinished one).
+  - Each snapshot carries a marker of the phase its rollout reached, C(started) when taken; O(state=marked) moves it
+    to C(complete), C(rolled-back) or C(abandoned). A C(started) snapshot of an earlier run is an unfinished rollout,
+    which M(jada.agent.agent_host_info) reports.
+  - When the rollout fails, O(state=restored) puts every file of a snapshot (O(id), the newest without it) back byte
+    for byte (atomically, through symbolic links onto their targets) and removes the files that did not exist before,
+    such as a drop-in or an environment file the rollout added.
   - Paths in O(links) are kept as what they are, not what they point to, so the link a version switch
     repoints (C(/opt/jada/bin/claude)) is put back as the same link.
-  - O(state=absent) removes the snapshot.
-  - The snapshot stays on the host in a directory of mode 0700, because settings and environment files hold
+  - O(state=absent) removes a snapshot (O(id)), or all of them.
+  - The snapshots stay on the host in directories of mode 0700, because settings and environment files hold
     secrets; nothing of their content is returned.
+  - A snapshot of the earlier single-snapshot layout (a manifest directly in O(path)) becomes the snapshot
+    C(before-rollout-ids), marked C(complete), when the next one is taken.
 author:
   - jada.agent maintainers (@jada)
 extends_documentation_fragment:
@@ -36,14 +42,28 @@ attributes:
     platforms: posix
 options:
   path:
-    description: Directory of the snapshot.
+    description: Directory of the snapshots, one subdirectory per rollout.
     type: path
     default: /var/lib/jada-agent/snapshot
   state:
-    description: Take a snapshot (V(present)), restore it (V(restored)) or remove it (V(absent)).
+    description: Take a snapshot (V(present)), restore one (V(restored)), mark its phase (V(marked)) or remove it (V(absent)).
     type: str
-    choices: [present, restored, absent]
+    choices: [present, restored, marked, absent]
     default: present
+  id:
+    description:
+      - The rollout's id, which names its snapshot. For V(present), a new id (time and random, such as
+        C(20261130T084641Z-1f2e)) when not given; for V(restored) and V(marked), the newest snapshot when not given
+        (or C(last)).
+    type: str
+  phase:
+    description: The phase to record, for O(state=marked).
+    type: str
+    choices: [complete, rolled-back, abandoned]
+  keep:
+    description: How many snapshots to keep, the newest; older finished ones are removed when a snapshot is taken.
+    type: int
+    default: 5
   files:
     description: Files to keep. C(~) and C(~user) expand on the host. A missing file is recorded as missing.
     type: list
@@ -83,14 +103,38 @@ EXAMPLES = r"""
     # A CLI version switch repoints this link: the rollback repoints it back.
     links:
       - /opt/jada/bin/claude
+  register: snapshot
 
 - name: Put the previous configuration back
   jada.agent.config_snapshot:
     path: /var/lib/jada-agent/snapshot
+    id: "{{ snapshot.id }}"
     state: restored
+
+- name: Record that the rollout was verified
+  jada.agent.config_snapshot:
+    path: /var/lib/jada-agent/snapshot
+    id: "{{ snapshot.id }}"
+    state: marked
+    phase: complete
 """
 
 RETURN = r"""
+id:
+  description: The id of the snapshot taken, restored or marked.
+  returned: for O(state=present), O(state=restored) and O(state=marked)
+  type: str
+  sample: 20261130T084641Z-1f2e
+phase:
+  description: Its phase, as recorded now (for O(state=restored), as found).
+  returned: for O(state=present), O(state=restored) and O(state=marked)
+  type: str
+  sample: started
+pruned:
+  description: Ids of the older snapshots removed after this one was taken (O(keep)).
+  returned: for O(state=present)
+  type: list
+  elements: str
 files:
   description:
     - What the snapshot holds, or what was restored; one entry per file.
@@ -115,12 +159,14 @@ import binascii
 import json
 import os
 import shutil
+import time
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.jada.agent.plugins.module_utils import snapshots
 from ansible_collections.jada.agent.plugins.module_utils.atomic_file import replace_file
 
-MANIFEST = 'manifest.json'
+MANIFEST = snapshots.MANIFEST
 
 
 def list_targets(files, directories):
@@ -177,8 +223,6 @@ def take(snapshot_dir, files, directories, links=()):
 
 
 def write_snapshot(snapshot_dir, manifest):
-    if os.path.isdir(snapshot_dir):
-        shutil.rmtree(snapshot_dir)
     os.makedirs(snapshot_dir, 0o700)
     for entry in manifest['entries']:
         # A link entry keeps only its target, in the manifest: nothing behind it is copied.
@@ -279,67 +323,142 @@ def put_back(module, snapshot_dir, entry):
     replace_file(real_path, content, prepare=as_kept, move=os.rename, prefix='.jada-restore.')
 
 
-def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            path=dict(type='path', default='/var/lib/jada-agent/snapshot'),
-            state=dict(type='str', choices=['present', 'restored', 'absent'], default='present'),
-            files=dict(type='list', elements='path', default=[]),
-            directories=dict(type='list', elements='path', default=[]),
-            links=dict(type='list', elements='path', default=[]),
-        ),
-        supports_check_mode=True,
-    )
-    snapshot_dir = module.params['path']
-    state = module.params['state']
+def migrate_legacy(root, now):
+    """Move a snapshot of the single-snapshot layout (a manifest in the root) into a snapshot of its own."""
+    if not os.path.isfile(os.path.join(root, MANIFEST)):
+        return
+    since = os.stat(os.path.join(root, MANIFEST)).st_mtime
+    target = os.path.join(root, snapshots.LEGACY_ID)
+    os.makedirs(target, 0o700)
+    for name in os.listdir(root):
+        if os.path.isfile(os.path.join(root, name)):
+            os.rename(os.path.join(root, name), os.path.join(target, name))
+    write_marker(target, snapshots.marker('complete', now, since))
 
-    if state == 'absent':
-        exists = os.path.isdir(snapshot_dir)
-        if exists and not module.check_mode:
-            shutil.rmtree(snapshot_dir)
-        module.exit_json(changed=exists, files=[], restored=[])
 
-    if state == 'present':
+def write_marker(directory, state):
+    replace_file(os.path.join(directory, snapshots.MARKER), json.dumps(state).encode('utf-8'), prefix='.jada-marker.')
+
+
+def take_snapshot(module, root):
+    rollout_id = module.params['id'] or snapshots.new_id(time.time(), binascii.hexlify(os.urandom(2)).decode())
+    problem = snapshots.id_problem(rollout_id)
+    if problem:
+        module.fail_json(msg='%s; no snapshot was taken' % problem)
+    directory = os.path.join(root, rollout_id)
+    if os.path.lexists(directory):
+        module.fail_json(msg='a snapshot %s already exists in %s, and a snapshot is never overwritten: give this rollout '
+                             'another id (jada_agent_rollout_id); no snapshot was taken' % (rollout_id, root))
+    try:
+        manifest = take(directory, module.params['files'], module.params['directories'], module.params['links'])
+    except NotKeepable as exc:
+        module.fail_json(msg='%s; no snapshot was taken' % exc)
+    pruned = []
+    if not module.check_mode:
+        now = time.time()
         try:
-            manifest = take(snapshot_dir, module.params['files'], module.params['directories'], module.params['links'])
-        except NotKeepable as exc:
-            module.fail_json(msg='%s; no snapshot was taken' % exc)
-        if not module.check_mode:
-            try:
-                write_snapshot(snapshot_dir, manifest)
-            except (IOError, OSError) as exc:
-                module.fail_json(msg='cannot write the snapshot to %s: %s' % (snapshot_dir, exc))
-        files = [dict((key, entry[key]) for key in ('path', 'real_path', 'existed', 'link') if key in entry)
-                 for entry in manifest['entries']]
-        module.exit_json(changed=True, files=files, restored=[])
+            if not os.path.isdir(root):
+                os.makedirs(root, 0o700)
+            migrate_legacy(root, now)
+            write_snapshot(directory, manifest)
+            # The marker last: a directory without it is a rollout killed while its snapshot was being taken.
+            write_marker(directory, snapshots.marker(snapshots.STARTED, now))
+            pruned = snapshots.to_prune(snapshots.list_snapshots(root), module.params['keep'], protect=(rollout_id,))
+            for name in pruned:
+                shutil.rmtree(os.path.join(root, name))
+        except (IOError, OSError) as exc:
+            module.fail_json(msg='cannot write the snapshot to %s: %s' % (directory, exc))
+    files = [dict((key, entry[key]) for key in ('path', 'real_path', 'existed', 'link') if key in entry)
+             for entry in manifest['entries']]
+    module.exit_json(changed=True, id=rollout_id, phase=snapshots.STARTED, files=files, restored=[], pruned=pruned)
 
+
+def chosen(module, root, what):
+    """The snapshot O(id) names (the newest without one), or a failure naming the ones there are."""
+    found = snapshots.list_snapshots(root)
+    entry = snapshots.find(found, module.params['id'])
+    if entry is None:
+        module.fail_json(msg='no snapshot %s in %s (there are: %s); nothing was %s'
+                             % (module.params['id'] or snapshots.LAST, root,
+                                ', '.join('%s (%s)' % (item['id'], item['phase']) for item in found) or 'none', what),
+                         files=[], restored=[])
+    return entry
+
+
+def restore(module, root):
+    entry = chosen(module, root, 'restored')
+    snapshot_dir = os.path.join(root, entry['id'])
     try:
         with open(os.path.join(snapshot_dir, MANIFEST)) as handle:
             manifest = json.load(handle)
     except (IOError, OSError, ValueError) as exc:
         module.fail_json(msg='no usable snapshot in %s (%s); nothing was restored' % (snapshot_dir, exc))
     restored, files = [], []
-    for entry, action in restore_plan(manifest):
-        files.append({'path': entry['path'], 'existed': entry['existed'], 'action': action})
-        if action == 'removed' and not os.path.lexists(entry['real_path']):
+    for item, action in restore_plan(manifest):
+        files.append({'path': item['path'], 'existed': item['existed'], 'action': action})
+        if action == 'removed' and not os.path.lexists(item['real_path']):
             continue
-        if action == 'written' and unchanged(snapshot_dir, entry):
+        if action == 'written' and unchanged(snapshot_dir, item):
             continue
-        if action == 'linked' and link_unchanged(entry):
+        if action == 'linked' and link_unchanged(item):
             continue
         if not module.check_mode:
             try:
                 if action == 'written':
-                    put_back(module, snapshot_dir, entry)
+                    put_back(module, snapshot_dir, item)
                 elif action == 'linked':
-                    put_link(module, entry)
+                    put_link(module, item)
                 else:
-                    os.unlink(entry['real_path'])
+                    os.unlink(item['real_path'])
             except (IOError, OSError) as exc:
-                module.fail_json(msg='restoring %s from the snapshot in %s failed: %s' % (entry['path'], snapshot_dir, exc),
+                module.fail_json(msg='restoring %s from the snapshot in %s failed: %s' % (item['path'], snapshot_dir, exc),
                                  restored=restored, files=files)
-        restored.append(entry['path'])
-    module.exit_json(changed=bool(restored), files=files, restored=restored)
+        restored.append(item['path'])
+    module.exit_json(changed=bool(restored), id=entry['id'], phase=entry['phase'], files=files, restored=restored)
+
+
+def mark(module, root):
+    if not module.params['phase']:
+        module.fail_json(msg='state=marked needs phase (%s)' % ', '.join(snapshots.PHASES[1:]))
+    entry = chosen(module, root, 'marked')
+    changed = entry['phase'] != module.params['phase']
+    if changed and not module.check_mode:
+        try:
+            write_marker(os.path.join(root, entry['id']),
+                         snapshots.marker(module.params['phase'], time.time(), entry['since']))
+        except (IOError, OSError) as exc:
+            module.fail_json(msg='cannot mark the snapshot %s in %s: %s' % (entry['id'], root, exc))
+    module.exit_json(changed=changed, id=entry['id'], phase=module.params['phase'], files=[], restored=[])
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            path=dict(type='path', default='/var/lib/jada-agent/snapshot'),
+            state=dict(type='str', choices=['present', 'restored', 'marked', 'absent'], default='present'),
+            id=dict(type='str'),
+            phase=dict(type='str', choices=list(snapshots.PHASES[1:])),
+            keep=dict(type='int', default=5),
+            files=dict(type='list', elements='path', default=[]),
+            directories=dict(type='list', elements='path', default=[]),
+            links=dict(type='list', elements='path', default=[]),
+        ),
+        supports_check_mode=True,
+    )
+    root = module.params['path']
+    state = module.params['state']
+
+    if state == 'absent':
+        target = os.path.join(root, module.params['id']) if module.params['id'] else root
+        exists = os.path.isdir(target)
+        if exists and not module.check_mode:
+            shutil.rmtree(target)
+        module.exit_json(changed=exists, files=[], restored=[])
+    if state == 'present':
+        take_snapshot(module, root)
+    if state == 'marked':
+        mark(module, root)
+    restore(module, root)
 
 
 if __name__ == '__main__':

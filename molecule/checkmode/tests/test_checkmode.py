@@ -4,6 +4,7 @@ recorded and look at the host."""
 
 import json
 import os
+import re
 import sys
 
 import pytest
@@ -48,8 +49,10 @@ def test_status_shows_the_fleet_table_without_changing_anything():
     assert jada_molecule.recap(run['stdout'], HOST)['changed'] == 0
     row = [line for line in run['stdout'].splitlines() if line.strip().startswith(HOST)][0].split()
     assert 'active/running' in row and str(PINNED_CLI) in row
-    # The model of the agent's own latest answer (the smoke task after the upgrade), and the limit it runs with.
-    assert row[-2:] == ['claude-sonnet-4-6', '16384']
+    # The model of the agent's own latest answer (the smoke task after the upgrade), the limit it runs with, and the
+    # converge's rollout, which finished.
+    assert row[-4:-2] == ['claude-sonnet-4-6', '16384']
+    assert re.match(r'^[0-9]{8}T[0-9]{6}Z-[0-9a-f]{4}$', row[-2]) and row[-1] == '(complete)', row
     assert SECRET not in run['stdout']
     assert record['after'] == record['before']
 

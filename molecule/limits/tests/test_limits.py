@@ -26,12 +26,14 @@ def test_login_sessions_of_the_service_user_get_the_limit(host):
     assert 'jada hard nofile %d' % CONVERGED_NOFILE in limits
 
 
-def test_limit_above_the_ceiling_is_rejected_before_any_change():
+def test_limit_above_the_ceiling_is_rejected_before_the_host_is_read():
+    # A value no kernel can grant is bad input: refused on the controller, before the host is even read.
     record = jada_molecule.results('a_limit_above_the_ceiling')
     assert record['rc'] != 0
-    refusals = record['read']['plan']['refusals']
-    assert len(refusals) == 1 and '2147483584' in refusals[0] and "'max'" in refusals[0]
-    assert [failure['task'] for failure in record['failures']] == [REFUSAL_TASK]
+    assert record['read'] is None
+    assert [failure['task'] for failure in record['failures']] == ['Refuse bad input before any host is read']
+    message = record['failures'][0]['msg']
+    assert 'jada_agent_nofile is 2147483646' in message and '2147483584' in message and "'max'" in message
     assert record['after'] == record['before']
 
 

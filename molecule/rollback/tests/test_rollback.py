@@ -36,7 +36,7 @@ def test_the_rollout_fails_is_rolled_back_and_stops(rollouts, case):
     assert rollout['rc'] != 0
     assert verdict['healthy'] is False and rollback['healthy'] is True
     assert [failure['task'] for failure in rollout['failures']][-1] == 'Stop here'
-    assert 'The rollout stops here' in rollout['failures'][-1]['msg']
+    assert 'The rollout stops here. Not reached, so not touched: %s.' % SECOND[case] in rollout['failures'][-1]['msg']
 
 
 def test_a_refused_model_is_named_with_the_api_status(rollouts):

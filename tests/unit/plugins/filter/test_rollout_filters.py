@@ -44,3 +44,10 @@ def test_rollout_problems_names_the_bad_values():
                               'jada_agent_cli_install_root': '/r'},
                              {'cli_platforms': ['linux-x64'], 'cli_checksums': {'2.1.328': {'linux-x64': 'a' * 64}}})
     assert [problem.split(' is ')[0] for problem in found] == ['jada_agent_model', 'jada_agent_serial']
+
+
+def test_rollout_id_names_the_time_and_differs_each_time():
+    from ansible_collections.jada.agent.plugins.filter.rollout_id import rollout_id
+    ids = set(rollout_id(1796028401.5) for dummy in range(20))
+    assert all(value.startswith('20261130T084641Z-') and len(value) == 21 for value in ids)
+    assert len(ids) > 1

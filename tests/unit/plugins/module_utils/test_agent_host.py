@@ -854,3 +854,17 @@ def test_changed_after_compares_ctimes_with_the_monotonic_start(tmp_path):
     paths = [str(old), str(new), str(link), str(tmp_path / 'missing'), str(new)]
     # A link counts when it or its target changed: here the link itself is new.
     assert agent_host.changed_after(paths, started, offset) == [str(new), str(link)]
+
+
+@pytest.mark.parametrize('timestamp, before', [
+    ('2026-11-30T08:51:23.123Z', True),
+    ('2026-11-30T08:51:25Z', False),
+    ('2026-11-30T09:51:23+01:00', True),
+    ('2026-11-30T08:51:23', True),
+    ('not a time', None),
+    (None, None),
+    (5, None),
+])
+def test_answered_before(timestamp, before):
+    # 2026-11-30T08:51:24Z
+    assert agent_host.answered_before(timestamp, 1796028684.0) is before

@@ -230,3 +230,28 @@ def test_an_agent_older_than_its_configuration_is_pending_a_restart():
 def test_a_stopped_agent_has_no_stale_inputs_to_restart_for():
     result = op.plan(changed(CONVERGED, service__stale_inputs=[PROJECT], service__active_state='inactive'), DESIRED, PLANNED)
     assert result['restart'] == [] and result['start'] is True
+
+
+@pytest.mark.parametrize('mode, said', [
+    ('rollback', 'this run first puts back its snapshot, the files from before it, then rolls out'),
+    ('finish', 'this run converges from where it stopped (jada_agent_unfinished_rollout: finish), and keeps its snapshot'),
+])
+def test_an_unfinished_rollout_is_pending_and_said(mode, said):
+    state = dict(CONVERGED, rollouts={'count': 2, 'unfinished': {'id': 'r7', 'phase': 'started', 'since': 1, 'time': 1}})
+    result = op.plan(state, dict(DESIRED, unfinished_rollout=mode), PLANNED)
+    assert (result['pending'], result['unfinished']) == (True, 'r7')
+    assert result['drift'] == [{'check': 'rollout r7', 'expected': 'finished',
+                                'actual': 'unfinished: its snapshot is still "started"'}]
+    assert result['warnings'] == ['rollout r7 did not finish on this host; ' + said]
+
+
+@pytest.mark.parametrize('rollouts', [None, {'count': 0, 'last': None, 'unfinished': None}])
+def test_no_unfinished_rollout(rollouts):
+    result = op.plan(dict(CONVERGED, rollouts=rollouts), DESIRED, PLANNED)
+    assert (result['pending'], result['unfinished']) == (False, None)
+
+
+@pytest.mark.parametrize('before_start, drift', [(True, False), (False, True), (None, True)])
+def test_an_answer_from_before_the_agents_start_is_no_answer_drift(before_start, drift):
+    state = changed(CONVERGED, agent={'is_error': False, 'models': ['claude-haiku-4-5'], 'before_start': before_start})
+    assert bool(op.answer_drift(state, PLANNED)) is drift

@@ -23,7 +23,8 @@ GOOD = {
     'jada_agent_canary': '', 'jada_agent_settle_seconds': 5, 'jada_agent_smoke_timeout': 60,
     'jada_agent_nofile': 65536, 'jada_agent_cli_version': CLI, 'jada_agent_cli_platform': 'linux-x64',
     'jada_agent_cli_sha256': '', 'jada_agent_cli_keep_versions': 2, 'jada_agent_cli_bin': '/opt/jada/bin/claude',
-    'jada_agent_cli_install_root': '/opt/jada/lib/claude-code',
+    'jada_agent_cli_install_root': '/opt/jada/lib/claude-code', 'jada_agent_rollout_id': '20261130T084641Z-1f2e',
+    'jada_agent_snapshot_keep': 5,
 }
 
 
@@ -154,6 +155,9 @@ def test_good_input_has_no_problem():
     ({'jada_agent_cli_keep_versions': 0}, 'jada_agent_cli_keep_versions is 0: keep at least 1'),
     ({'jada_agent_cli_bin': 'bin/claude'}, 'jada_agent_cli_bin is "bin/claude": give an absolute path.'),
     ({'jada_agent_cli_install_root': ''}, 'jada_agent_cli_install_root is "": give an absolute path.'),
+    ({'jada_agent_rollout_id': '../x'}, 'jada_agent_rollout_id is "../x": use 1 to 100 letters'),
+    ({'jada_agent_rollout_id': 'last'}, 'jada_agent_rollout_id is "last": use 1 to 100 letters'),
+    ({'jada_agent_snapshot_keep': 0}, 'jada_agent_snapshot_keep is 0: keep at least 1'),
 ])
 def test_each_bad_value_is_one_problem(change, said):
     inputs = dict(GOOD, **change)

@@ -11,9 +11,13 @@ from __future__ import annotations
 import os
 import time
 
+import boto3
 import botocore.endpoint
+from botocore.stub import Stubber
 
 from ansible_collections.amazon.aws.plugins.module_utils import cloud as aws_cloud
+from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
+from ansible_collections.jada.agent.plugins.module_utils.aws_retry import retry_with_backoff
 from ansible_collections.jada.agent.tests.lightsail_endpoint.server import LightsailEndpoint
 
 
@@ -71,3 +75,13 @@ class EndpointFactory:
         for endpoint, expect_problems in self._started:
             if not expect_problems:
                 endpoint.assert_clean()
+
+
+def stubbed_client():
+    """A fixture body (yield from it): (a Lightsail client with the module's retries, its botocore Stubber); every
+    queued answer must be used."""
+    client = boto3.session.Session().client('lightsail', region_name=REGION, aws_access_key_id=FAKE_ACCESS_KEY,
+                                            aws_secret_access_key=FAKE_SECRET_KEY)
+    with Stubber(client) as stubber:
+        yield RetryingBotoClientWrapper(client, retry_with_backoff), stubber
+        stubber.assert_no_pending_responses()

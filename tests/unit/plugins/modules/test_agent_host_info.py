@@ -907,3 +907,19 @@ def test_plan_lists_what_differs(host, run):
 
     assert plan['settings_files'] == [str(host.project_settings)]
     assert plan['pending'] is True and plan['limits']['nofile'] == 65536
+
+
+def test_an_unfinished_rollout_in_the_snapshot_directory_is_reported_and_planned(host, run):
+    snapshots_dir = host.root / 'var' / 'lib' / 'jada-agent' / 'snapshot'
+    for name, phase in (('r1', 'complete'), ('r2', 'started')):
+        (snapshots_dir / name).mkdir(parents=True)
+        (snapshots_dir / name / 'phase.json').write_text(json.dumps({'phase': phase, 'time': 5, 'since': 5}))
+
+    result = run(host.args(snapshot_dir=str(snapshots_dir), desired={'model': 'claude-sonnet-4-6'}))
+
+    assert result['rollouts']['count'] == 2 and result['rollouts']['unfinished']['id'] == 'r2'
+    assert result['plan']['unfinished'] == 'r2' and result['plan']['pending'] is True
+
+
+def test_without_a_snapshot_directory_no_rollouts_are_read(host, run):
+    assert run(host.args())['rollouts'] is None

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import stat
 
 import pytest
@@ -42,7 +43,9 @@ class Host(object):
 
     def __init__(self, root):
         self.root = root
-        self.snapshot = root / 'var' / 'lib' / 'jada-agent' / 'snapshot'
+        # The snapshots of every rollout; the tests' rollout is "r1" unless they say otherwise.
+        self.snapshots = root / 'var' / 'lib' / 'jada-agent' / 'snapshot'
+        self.snapshot = self.snapshots / 'r1'
         # ~jada/.claude/settings.json is a link into a dotfiles checkout.
         self.settings_target = write_file(root / 'home' / 'jada' / 'dotfiles' / 'claude-settings.json', SETTINGS, 0o600)
         self.settings_link = root / 'home' / 'jada' / '.claude' / 'settings.json'
@@ -57,7 +60,8 @@ class Host(object):
 
     def args(self, state='present', **extra):
         args = {
-            'path': str(self.snapshot),
+            'path': str(self.snapshots),
+            'id': 'r1',
             'state': state,
             'files': [str(self.settings_link), str(self.local_settings), str(self.unit)],
             'directories': [str(self.dropins)],
@@ -119,7 +123,7 @@ def test_present_records_every_file(host, run):
 def test_present_keeps_byte_identical_copies_in_a_private_directory(host, run):
     run(host.args())
 
-    assert mode_of(host.snapshot) == 0o700
+    assert mode_of(host.snapshots) == 0o700 and mode_of(host.snapshot) == 0o700
     manifest = json.loads((host.snapshot / 'manifest.json').read_text())
     copies = dict((entry['path'], (host.snapshot / entry['copy']).read_bytes())
                   for entry in manifest['entries'] if entry['existed'])
@@ -144,18 +148,85 @@ def test_present_expands_the_home_directory(host, run, monkeypatch):
     assert result['files'] == [{'path': str(host.settings_link), 'real_path': str(host.settings_target), 'existed': True}]
 
 
-def test_present_replaces_an_older_snapshot(host, run):
+def test_present_never_overwrites_a_snapshot(host, run):
     run(host.args())
     host.rollout()
 
-    run(host.args())
-    restored = run(host.args('restored'))
+    again = run(host.args())
 
-    # The second snapshot holds the rolled-out state: nothing to put back.
-    assert restored['changed'] is False
-    assert (host.snapshot / 'manifest.json').is_file()
+    assert again.failed
+    assert again['msg'] == ('a snapshot r1 already exists in %s, and a snapshot is never overwritten: give this rollout '
+                            'another id (jada_agent_rollout_id); no snapshot was taken' % host.snapshots)
+    # The first snapshot still holds the state before the rollout.
+    assert run(host.args('restored'))['changed'] is True
+    assert host.settings_target.read_bytes() == SETTINGS
+
+
+def test_each_rollout_has_its_own_snapshot(host, run):
+    run(host.args())
+    host.rollout()
+
+    second = run(host.args(id='r2'))
+    nothing = run(host.args('restored', id='r2'))
+    everything = run(host.args('restored', id='r1'))
+
+    assert second['id'] == 'r2' and second['phase'] == 'started' and second['pruned'] == []
+    # The second snapshot holds the rolled-out state: nothing to put back; the first puts everything back.
+    assert nothing['changed'] is False and everything['changed'] is True
+    assert host.settings_target.read_bytes() == SETTINGS
     # Copies of the settings, settings.local.json (now existing), the unit and both drop-ins.
-    assert sorted(os.listdir(str(host.snapshot))) == ['000', '001', '002', '003', '004', 'manifest.json']
+    copies = ['000', '001', '002', '003', '004', 'manifest.json', 'phase.json']
+    assert sorted(os.listdir(str(host.snapshots / 'r2'))) == copies
+
+
+def test_without_an_id_a_new_one_is_made_and_the_newest_is_restored(host, run):
+    first = run(host.args(id=None))
+    host.rollout()
+    restored = run(host.args('restored', id=None))
+
+    assert re.match(r'^[0-9]{8}T[0-9]{6}Z-[0-9a-f]{4}$', first['id'])
+    assert restored['id'] == first['id'] and restored['changed'] is True
+
+
+def test_a_bad_id_is_refused(host, run):
+    result = run(host.args(id='../etc'))
+
+    assert result.failed and result['msg'].startswith("rollout id '../etc': use 1 to 100 letters")
+    assert not host.snapshots.exists()
+
+
+def test_phases_are_marked(host, run):
+    taken = run(host.args())
+    marked = run(host.args('marked', phase='complete'))
+    again = run(host.args('marked', phase='complete'))
+
+    assert taken['phase'] == 'started'
+    assert (marked['changed'], marked['phase'], again['changed']) == (True, 'complete', False)
+    state = json.loads((host.snapshot / 'phase.json').read_text())
+    assert state['phase'] == 'complete' and state['since'] <= state['time']
+
+
+def test_only_the_newest_finished_snapshots_are_kept(host, run):
+    for name in ('r1', 'r2', 'r3'):
+        run(host.args(id=name))
+        run(host.args('marked', id=name, phase='complete'))
+    run(host.args(id='r4'))
+    result = run(host.args(id='r5', keep=2))
+
+    # r4 is unfinished: kept whatever keep says, like the new one.
+    assert result['pruned'] == ['r1', 'r2', 'r3']
+    assert sorted(os.listdir(str(host.snapshots))) == ['r4', 'r5']
+
+
+def test_a_snapshot_of_the_single_snapshot_layout_is_kept_as_its_own(host, run):
+    write_file(host.snapshots / 'manifest.json', json.dumps({'entries': [], 'directories': []}).encode())
+    write_file(host.snapshots / '000', b'old copy')
+
+    run(host.args())
+
+    assert sorted(os.listdir(str(host.snapshots))) == ['before-rollout-ids', 'r1']
+    assert sorted(os.listdir(str(host.snapshots / 'before-rollout-ids'))) == ['000', 'manifest.json', 'phase.json']
+    assert json.loads((host.snapshots / 'before-rollout-ids' / 'phase.json').read_text())['phase'] == 'complete'
 
 
 def test_present_in_check_mode_writes_nothing(host, run):
@@ -364,7 +435,7 @@ def test_restore_needs_only_the_snapshot(host, run):
     host.rollout()
 
     # The manifest knows the files and directories: state=restored needs no list.
-    result = run({'path': str(host.snapshot), 'state': 'restored'})
+    result = run({'path': str(host.snapshots), 'state': 'restored'})
 
     assert result['changed'] is True
     assert host.settings_target.read_bytes() == SETTINGS
@@ -375,8 +446,7 @@ def test_restore_without_a_snapshot_fails_naming_the_directory(host, run):
     result = run(host.args('restored'))
 
     assert result.failed
-    assert result['msg'].startswith('no usable snapshot in %s (' % host.snapshot)
-    assert result['msg'].endswith('); nothing was restored')
+    assert result['msg'] == 'no snapshot r1 in %s (there are: none); nothing was restored' % host.snapshots
     assert host.unit.read_bytes() == UNIT
 
 
@@ -479,7 +549,7 @@ def test_present_records_a_link_with_its_target_and_copies_nothing_behind_it(cli
     manifest = json.loads((cli_host.snapshot / 'manifest.json').read_text())
     assert 'copy' not in manifest['entries'][-1]
     # The copies of the settings, the unit and the drop-in; none of the binary.
-    assert sorted(os.listdir(str(cli_host.snapshot))) == ['000', '002', '003', 'manifest.json']
+    assert sorted(os.listdir(str(cli_host.snapshot))) == ['000', '002', '003', 'manifest.json', 'phase.json']
 
 
 def test_files_entries_keep_their_shape_beside_links(cli_host, run):

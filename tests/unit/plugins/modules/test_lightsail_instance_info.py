@@ -24,12 +24,9 @@ import botocore.exceptions
 import botocore.httpsession
 import pytest
 
-from botocore.stub import Stubber
 from hypothesis import given, settings, strategies as st
 
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
-from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
-from ansible_collections.jada.agent.plugins.module_utils.aws_retry import retry_with_backoff
 from ansible_collections.jada.agent.plugins.modules import lightsail_instance_info as module
 from ansible_collections.jada.agent.tests.lightsail_endpoint import server
 from ansible_collections.jada.agent.tests.unit.plugins.modules.lightsail_fixtures import (
@@ -39,6 +36,7 @@ from ansible_collections.jada.agent.tests.unit.plugins.modules.lightsail_fixture
     EndpointFactory,
     isolate_aws_environment,
     skip_retry_sleeps,
+    stubbed_client,
 )
 from ansible_collections.jada.agent.tests.unit.plugins.modules.module_harness import run_module
 
@@ -375,11 +373,7 @@ def test_build_result():
 
 @pytest.fixture
 def stubbed():
-    client = boto3.session.Session().client('lightsail', region_name=REGION, aws_access_key_id=FAKE_ACCESS_KEY,
-                                            aws_secret_access_key=FAKE_SECRET_KEY)
-    with Stubber(client) as stubber:
-        yield RetryingBotoClientWrapper(client, retry_with_backoff), stubber
-        stubber.assert_no_pending_responses()
+    yield from stubbed_client()
 
 
 def api_instance(name, state='running'):
