@@ -36,14 +36,11 @@ _value:
   type: str
 """
 
-import binascii
-import os
-
 from ansible_collections.jada.agent.plugins.module_utils import snapshots
 
 
 def rollout_id(now):
-    return snapshots.new_id(float(now), binascii.hexlify(os.urandom(2)).decode())
+    return snapshots.new_id(float(now))
 
 
 class FilterModule(object):

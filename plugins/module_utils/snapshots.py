@@ -17,6 +17,7 @@ not the running rollout's is an unfinished rollout: a run killed, or a host lost
 
 from __future__ import annotations
 
+import binascii
 import json
 import os
 import re
@@ -40,8 +41,10 @@ def id_problem(rollout_id):
     return None
 
 
-def new_id(now, random_hex):
-    """A rollout id that sorts by time: 20261130T084641Z-1f2e."""
+def new_id(now, random_hex=None):
+    """A rollout id that sorts by time: 20261130T084641Z-1f2e; the random part tells apart two in one second."""
+    if random_hex is None:
+        random_hex = binascii.hexlify(os.urandom(2)).decode()
     return '%s-%s' % (time.strftime('%Y%m%dT%H%M%SZ', time.gmtime(now)), random_hex)
 
 

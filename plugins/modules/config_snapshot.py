@@ -341,7 +341,7 @@ def write_marker(directory, state):
 
 
 def take_snapshot(module, root):
-    rollout_id = module.params['id'] or snapshots.new_id(time.time(), binascii.hexlify(os.urandom(2)).decode())
+    rollout_id = module.params['id'] or snapshots.new_id(time.time())
     problem = snapshots.id_problem(rollout_id)
     if problem:
         module.fail_json(msg='%s; no snapshot was taken' % problem)
