@@ -31,11 +31,14 @@ LOCK = STATE_DIR + '/run.lock'
 # The audit's sources: two agents' files on the host, SSM parameters and Lambda functions in moto_server.
 AUDIT_CREDENTIALS = {'aws_access_key_id': 'testing', 'aws_secret_access_key': 'audit-secret-do-not-print',
                      'region_name': 'us-east-1'}
-AGENT_DIRS = ('/opt/jada/lambda', '/opt/jada/lambda/router', '/opt/jada/lambda/validator')
+AGENT_DIRS = ('/opt/jada/lambda', '/opt/jada/lambda/router', '/opt/jada/lambda/validator', '/opt/jada/lambda/reporter')
 ROUTER = '/opt/jada/lambda/router/config.json'
 ROUTER_TEXT = '{\n    "name": "router",\n    "model": "claude-sonnet-4-6",\n    "env": {"API_TOKEN": "tok-123"}\n}'
 VALIDATOR = '/opt/jada/lambda/validator/config.json'
 VALIDATOR_TEXT = '{"model": "claude-haiku-4-5"}\n'
+# A config whose "model" is an object: no model the audit can rate, so it must be counted as unreadable.
+REPORTER = '/opt/jada/lambda/reporter/config.json'
+REPORTER_TEXT = '{"model": {"id": "claude-sonnet-4-6"}}\n'
 
 
 def host():
@@ -44,11 +47,11 @@ def host():
 
 # The drift check.
 
-def drift_run(mode):
+def drift_run(mode, *extra):
     """drift-remediation.yml in ``mode``, with the JSON callback: its outcome and the JSON report it wrote."""
     with tempfile.TemporaryDirectory() as report_dir:
         run = jada_molecule.play('playbooks/drift-remediation.yml', '-e', 'jada_agent_drift_mode=' + mode,
-                                 '-e', 'jada_agent_drift_report_dir=' + report_dir)
+                                 '-e', 'jada_agent_drift_report_dir=' + report_dir, *extra)
         latest = os.path.join(report_dir, 'latest.json')
         report = None
         if os.path.exists(latest):
@@ -123,6 +126,22 @@ def drift_check_of_a_stale_agent():
     return {'answered': answered, 'before': before, 'after': after, 'run': run, 'restored': restored}
 
 
+GONE = 'jada-molecule-drift-gone'
+
+
+def drift_check_with_a_host_it_cannot_reach():
+    """A second orchestrator in the inventory whose container does not exist: the report must list it as not
+    checked, and still check the host it can reach."""
+    target = host()
+    before = jada_molecule.state(target)
+    with tempfile.NamedTemporaryFile('w', suffix='.yml') as inventory:
+        json.dump({'jada_orchestrators': {'hosts': {GONE: {'ansible_connection': 'containers.podman.podman'}}}},
+                  inventory)
+        inventory.flush()
+        run = drift_run('report', '-i', inventory.name)
+    return {'before': before, 'after': jada_molecule.state(target), 'run': run}
+
+
 # The drift schedule's service.
 
 @contextlib.contextmanager
@@ -172,7 +191,7 @@ def audit_sources():
     """moto_server with SSM parameters (one a SecureString, one an API key that is no model) and two Lambda
     functions, and two agents' files on the host; all gone again on leaving."""
     target = host()
-    created = [path for path in AGENT_DIRS + (ROUTER, VALIDATOR) if not target.file(path).exists]
+    created = [path for path in AGENT_DIRS + (ROUTER, VALIDATOR, REPORTER) if not target.file(path).exists]
     process, url = jada_molecule.start_moto_server()
     try:
         ssm = boto3.client('ssm', endpoint_url=url, **AUDIT_CREDENTIALS)
@@ -189,10 +208,11 @@ def audit_sources():
             lambda_.create_function(FunctionName=name, Runtime='python3.12', Role=role, Handler='index.handler',
                                     Code={'ZipFile': code.getvalue()},
                                     Environment={'Variables': {'ANTHROPIC_MODEL': model, 'LOG_LEVEL': 'info'}})
-        with jada_molecule.restored(target, ROUTER, VALIDATOR):
+        with jada_molecule.restored(target, ROUTER, VALIDATOR, REPORTER):
             target.check_output('mkdir -p %s' % ' '.join(AGENT_DIRS[1:]))
             target.check_output("printf '%%s' '%s' > %s" % (ROUTER_TEXT, ROUTER))
             target.check_output("printf '%%s' '%s' > %s" % (VALIDATOR_TEXT, VALIDATOR))
+            target.check_output("printf '%%s' '%s' > %s" % (REPORTER_TEXT, REPORTER))
             yield {'url': url, 'ssm': ssm, 'lambda': lambda_, 'host': target, 'created': created}
     finally:
         # The files are gone already (restored); the directories that were made for them go too, empty or not at all.
@@ -256,6 +276,7 @@ EXERCISES = [
     drift_report_on_a_drifted_host,
     drift_remediation_on_a_drifted_host,
     drift_check_of_a_stale_agent,
+    drift_check_with_a_host_it_cannot_reach,
     a_scheduled_drift_run,
     a_drift_run_that_finds_the_lock_taken,
     an_audit_report,

@@ -7,6 +7,7 @@ import os
 import shlex
 import subprocess
 import sys
+import tempfile
 import time
 
 import boto3
@@ -25,7 +26,10 @@ SECRET_KEY = 'preflight-test-secret-key-do-not-print'
 # How the API stand-in fails the new model: as the real API refuses an unknown model, and as it sheds load.
 FAILURES = {'not-found': 'not_found_error', 'overloaded': 'overloaded_error'}
 # Who is the canary of each failed rollout: the first host in inventory order, then the one jada_agent_canary names.
-CANARY_ARGS = {'not-found': (), 'overloaded': ('-e', 'jada_agent_canary=' + SECOND)}
+# The first one also moves the agent's environment to a new file: the rollout creates it, the rollback must remove it.
+NEW_ENVIRONMENT_FILE = '/etc/jada/jada-agent-rollout.env'
+CANARY_ARGS = {'not-found': ('-e', 'jada_agent_environment_file=' + NEW_ENVIRONMENT_FILE),
+               'overloaded': ('-e', 'jada_agent_canary=' + SECOND)}
 # Input that must be refused before any host is read. `jada_agent_model=claude sonnet` is what a user types
 # unquoted; Ansible's key=value parsing makes it "claude".
 BAD_INPUT = {
@@ -57,16 +61,40 @@ def a_stopped_lightsail_canary():
     }
     before = states()
     with server.LightsailEndpoint(scenario) as endpoint:
-        run = jada_molecule.run_playbook(
-            'upgrade-model.yml',
-            '-e', 'jada_agent_platform=lightsail',
-            '-e', 'jada_agent_aws_endpoint_url=%s' % endpoint.url,
-            '-e', 'jada_agent_aws_access_key=%s' % ACCESS_KEY,
-            '-e', 'jada_agent_aws_secret_key=%s' % SECRET_KEY,
-            '-e', '{"jada_agent_lightsail_instance": "{{ inventory_hostname | replace(\'jada-molecule-rollback\', \'jada-agent\') }}"}')
-        requests, violations = endpoint.requests, endpoint.violations
+        args = ('-e', 'jada_agent_platform=lightsail',
+                '-e', 'jada_agent_aws_endpoint_url=%s' % endpoint.url,
+                '-e', 'jada_agent_aws_access_key=%s' % ACCESS_KEY,
+                '-e', 'jada_agent_aws_secret_key=%s' % SECRET_KEY,
+                '-e', '{"jada_agent_lightsail_instance": "{{ inventory_hostname | replace(\'jada-molecule-rollback\', \'jada-agent\') }}"}')
+        run = jada_molecule.run_playbook('upgrade-model.yml', *args)
+        requests, violations = list(endpoint.requests), list(endpoint.violations)
+        # Asked for what the hosts already run (model, CLI, limits left alone): nothing to change, so no instance
+        # needs to be asked about.
+        converged = jada_molecule.run_playbook(
+            'upgrade-model.yml', '-e', 'jada_agent_model=claude-haiku-4-5',
+            '-e', 'jada_agent_cli_version=' + os.environ['JADA_PREVIOUS_CLAUDE_CODE_VERSION'],
+            '-e', '{"jada_agent_nofile": null}', *args)
+        converged_requests = endpoint.requests[len(requests):]
     return {'before': before, 'after': states(), 'run': jada_molecule.outcome(run), 'requests': requests,
-            'violations': violations}
+            'violations': violations, 'converged': jada_molecule.outcome(converged),
+            'converged_requests': converged_requests}
+
+
+GONE = 'jada-molecule-rollback-gone'
+
+
+def an_unreachable_host_in_the_read():
+    """A third orchestrator whose container does not exist: the read phase names it, and no host is touched."""
+    before = states()
+    with tempfile.NamedTemporaryFile('w', suffix='.yml') as inventory:
+        json.dump({'jada_orchestrators': {'hosts': {GONE: {'ansible_connection': 'containers.podman.podman'}}}},
+                  inventory)
+        inventory.flush()
+        run = jada_molecule.play('upgrade-model.yml', '-i', inventory.name)
+    return {'before': before, 'after': states(), 'rc': run['rc'], 'stats': run['report'].get('stats', {}),
+            'failures': jada_molecule.failures(run['report'], GONE),
+            'changed': dict((name, [result['task'] for result in jada_molecule.task_results(run['report'], name)
+                                    if result.get('changed')]) for name in HOSTS)}
 
 
 def a_stopped_ec2_canary():
@@ -102,8 +130,9 @@ def failed_rollouts():
             jada_molecule.script_api(host, {'models': {NEW: {'error': error}}})
         before = states()
         requests = dict((name, len(jada_molecule.api_requests(host))) for name, host in targets.items())
+        canary, second = (SECOND, CANARY) if case == 'overloaded' else (CANARY, SECOND)
+        environment_file_before = targets[canary].file(NEW_ENVIRONMENT_FILE).exists
         run = jada_molecule.play('upgrade-model.yml', *CANARY_ARGS[case])
-        canary, second = (SECOND, CANARY) if CANARY_ARGS[case] else (CANARY, SECOND)
         rollouts[case] = {
             'canary': canary, 'second': second,
             'before': before, 'rc': run['rc'], 'stderr': run['stderr'],
@@ -111,6 +140,9 @@ def failed_rollouts():
             'verifications': jada_molecule.task_results(run['report'], canary,
                                                         action='jada.agent.agent_service_restart_verify'),
             'second_results': jada_molecule.task_results(run['report'], second),
+            'environment_installed': jada_molecule.task_results(
+                run['report'], canary, name='Install the environment file of jada-agent'),
+            'environment_file': [environment_file_before, targets[canary].file(NEW_ENVIRONMENT_FILE).exists],
             'requests': dict((name, jada_molecule.api_requests(host)[requests[name]:]) for name, host in targets.items()),
             'after': states(),
         }
@@ -275,6 +307,34 @@ def killed_rollouts():
     return record
 
 
+def a_killed_rollout_finished():
+    """kill -9 after the settings writes, then a rerun told to finish the unfinished rollout instead of rolling it
+    back: it converges from the half-applied files and marks the killed one abandoned. playbooks/rollback.yml with
+    the killed rollout's id then puts back the files from before it."""
+    targets = hosts()
+    for host in targets.values():
+        jada_molecule.script_api(host, {})
+    before = states()
+    known = set(phases(CANARY))
+    killed = jada_molecule.kill_playbook_when('upgrade-model.yml', reached('after the settings writes'),
+                                              '-e', 'jada_agent_target_hosts=' + CANARY)
+    settle_after_kill(CANARY)
+    killed_ids = sorted(set(phases(CANARY)) - known)
+    rerun = jada_molecule.play('upgrade-model.yml', '-e', 'jada_agent_target_hosts=' + CANARY,
+                               '-e', 'jada_agent_unfinished_rollout=finish')
+    reads = jada_molecule.task_results(rerun['report'], CANARY, action='jada.agent.agent_host_info')
+    finished = {'state': states(), 'phases': phases(CANARY),
+                'answer': jada_molecule.ask_agent(CANARY, 'timeout=60'),
+                'ran': [result['task'] for result in jada_molecule.task_results(rerun['report'], CANARY)
+                        if not result.get('skipped')]}
+    rollback = jada_molecule.play('playbooks/rollback.yml', '-e', 'jada_agent_target_hosts=' + CANARY,
+                                  '-e', 'jada_agent_rollout_id=' + (killed_ids[0] if killed_ids else 'none'))
+    return {'killed': killed, 'killed_ids': killed_ids, 'before': before, 'rc': rerun['rc'],
+            'unfinished': reads[0]['plan']['unfinished'] if reads else None, 'finished': finished,
+            'rollback_rc': rollback['rc'], 'rollback_failures': jada_molecule.failures(rollback['report'], CANARY),
+            'after': states(), 'answer_after': jada_molecule.ask_agent(CANARY, 'timeout=60')}
+
+
 def a_rollout_then_a_manual_rollback():
     """A rollout that succeeds on the canary alone, then playbooks/rollback.yml on it."""
     canary = hosts()[CANARY]
@@ -292,6 +352,146 @@ def a_rollout_then_a_manual_rollback():
             'phase': json.loads(canary.file('%s/%s/phase.json' % (SNAPSHOTS, rollout_id)).content_string)['phase']
             if rollout_id else None,
             'answer_upgraded': answer_upgraded, 'answer_after': jada_molecule.ask_agent(CANARY, 'timeout=60')}
+
+
+OLD = 'claude-haiku-4-5'
+# A third inventory name for the first container: reachable while the read phase runs, gone from the first task
+# of its rollout on (the fact set there), the way a host is lost mid-rollout.
+LOST = 'jada-molecule-rollback-lost'
+LOST_INVENTORY = {'jada_orchestrators': {'hosts': {LOST: {
+    'ansible_connection': 'containers.podman.podman',
+    'ansible_host': "{{ '%s' if __jada_agent_before is not defined else 'jada-molecule-gone' }}" % CANARY}}}}
+
+
+def a_host_lost_mid_rollout():
+    """The lost host and the first host in the first batch, the second host in the next: the first batch's other
+    host finishes its rollout, and the next batch stops before touching anything, naming the lost host."""
+    before = states()
+    with tempfile.NamedTemporaryFile('w', suffix='.yml') as inventory:
+        json.dump(LOST_INVENTORY, inventory)
+        inventory.flush()
+        run = jada_molecule.play('upgrade-model.yml', '-i', inventory.name, '-e', 'jada_agent_canary=' + LOST,
+                                 '-e', '{"jada_agent_serial": [2, 1]}')
+    upgraded = states()
+    # The first host's rollout succeeded: put it back as a user would, with the manual rollback.
+    rollback = jada_molecule.play('playbooks/rollback.yml', '-e', 'jada_agent_target_hosts=' + CANARY)
+    return {'rc': run['rc'], 'stats': run['report'].get('stats', {}), 'before': before, 'upgraded': upgraded,
+            'after': states(), 'rollback_rc': rollback['rc'],
+            'lost_results': jada_molecule.task_results(run['report'], LOST),
+            'second_failures': jada_molecule.failures(run['report'], SECOND),
+            'second_results': jada_molecule.task_results(run['report'], SECOND)}
+
+
+def rewrites_during_the_rollout():
+    """The repository settings file rewritten to the old model (the way /model writes it) once the rollout has
+    written the new one: before the restart (the agent starts on the old model, and the verification sees it) and
+    after it (the agent runs the new model, and only the closing read sees the file). Neither may end rc=0."""
+    canary = hosts()[CANARY]
+    record = {}
+    for point in ('after the write', 'after the restart'):
+        before = states()
+        pid = main_pid(CANARY)
+        rewrites = []
+
+        def rewrite():
+            if NEW not in podman(CANARY, 'cat %s' % REPOSITORY_SETTINGS):
+                return False
+            if point == 'after the restart' and main_pid(CANARY) in (pid, '0', ''):
+                return False
+            jada_molecule.drift_model(canary, REPOSITORY_SETTINGS, OLD)
+            rewrites.append(point)
+            return True
+
+        run = jada_molecule.play('upgrade-model.yml', '-e', 'jada_agent_target_hosts=' + CANARY, meanwhile=rewrite)
+        case = {'rc': run['rc'], 'rewritten': len(rewrites), 'before': before, 'ran': states(),
+                'failures': jada_molecule.failures(run['report'], CANARY),
+                'shown': jada_molecule.task_results(run['report'], CANARY,
+                                                    name='Show the model of each settings file before and after'),
+                'file_after_run': jada_molecule.model(canary, REPOSITORY_SETTINGS)}
+        # Caught by the verification, the rollout was rolled back; caught by the closing read, it stands, and the
+        # manual rollback puts the host back.
+        if case['ran'][CANARY]['digests'] != before[CANARY]['digests']:
+            case['rollback_rc'] = jada_molecule.play('playbooks/rollback.yml',
+                                                     '-e', 'jada_agent_target_hosts=' + CANARY)['rc']
+        case['after'] = states()
+        record[point] = case
+    return record
+
+
+def a_rollout_then_a_manual_rollback():
+    """A rollout that succeeds on the canary alone, then playbooks/rollback.yml on it."""
+    canary = hosts()[CANARY]
+    before = states()
+    rollout = jada_molecule.play('upgrade-model.yml', '-e', 'jada_agent_target_hosts=' + CANARY)
+    names = jada_molecule.task_results(rollout['report'], CANARY, name='Name this rollout')
+    rollout_id = names[0]['ansible_facts']['jada_agent_rollout_id'] if names else None
+    upgraded = states()
+    answer_upgraded = jada_molecule.ask_agent(CANARY, 'timeout=60')
+    rollback = jada_molecule.play('playbooks/rollback.yml', '-e', 'jada_agent_target_hosts=' + CANARY)
+    return {'before': before, 'upgraded': upgraded, 'after': states(), 'rollout_rc': rollout['rc'], 'id': rollout_id,
+            'rollback_rc': rollback['rc'], 'rollback_failures': jada_molecule.failures(rollback['report'], CANARY),
+            'restored': [result.get('id') for result in jada_molecule.task_results(
+                rollback['report'], CANARY, name='Put the snapshot back')],
+            'phase': json.loads(canary.file('%s/%s/phase.json' % (SNAPSHOTS, rollout_id)).content_string)['phase']
+            if rollout_id else None,
+            'answer_upgraded': answer_upgraded, 'answer_after': jada_molecule.ask_agent(CANARY, 'timeout=60')}
+
+
+OLD = 'claude-haiku-4-5'
+# A third inventory name for the first container: reachable while the read phase runs, gone from the first task
+# of its rollout on (the fact set there), the way a host is lost mid-rollout.
+LOST = 'jada-molecule-rollback-lost'
+LOST_INVENTORY = {'jada_orchestrators': {'hosts': {LOST: {
+    'ansible_connection': 'containers.podman.podman',
+    'ansible_host': "{{ '%s' if __jada_agent_before is not defined else 'jada-molecule-gone' }}" % CANARY}}}}
+
+
+def a_host_lost_mid_rollout():
+    """The lost host and the first host in the first batch, the second host in the next: the first batch's other
+    host finishes its rollout, and the next batch stops before touching anything, naming the lost host."""
+    before = states()
+    with tempfile.NamedTemporaryFile('w', suffix='.yml') as inventory:
+        json.dump(LOST_INVENTORY, inventory)
+        inventory.flush()
+        run = jada_molecule.play('upgrade-model.yml', '-i', inventory.name, '-e', 'jada_agent_canary=' + LOST,
+                                 '-e', '{"jada_agent_serial": [2, 1]}')
+    upgraded = states()
+    # The first host's rollout succeeded: put it back as a user would, with the manual rollback.
+    rollback = jada_molecule.play('playbooks/rollback.yml', '-e', 'jada_agent_target_hosts=' + CANARY)
+    return {'rc': run['rc'], 'stats': run['report'].get('stats', {}), 'before': before, 'upgraded': upgraded,
+            'after': states(), 'rollback_rc': rollback['rc'],
+            'lost_results': jada_molecule.task_results(run['report'], LOST),
+            'second_failures': jada_molecule.failures(run['report'], SECOND),
+            'second_results': jada_molecule.task_results(run['report'], SECOND)}
+
+
+def a_rewrite_right_after_the_write():
+    """The repository settings file rewritten to the old model (the way /model writes it) as soon as the rollout
+    has written the new one: the run must not end rc=0 with the old model in place."""
+    canary = hosts()[CANARY]
+    before = states()
+    rewrites = []
+
+    def rewrite():
+        if NEW not in podman(CANARY, 'cat %s' % REPOSITORY_SETTINGS):
+            return False
+        jada_molecule.drift_model(canary, REPOSITORY_SETTINGS, OLD)
+        rewrites.append(time.monotonic())
+        return True
+
+    run = jada_molecule.play('upgrade-model.yml', '-e', 'jada_agent_target_hosts=' + CANARY, meanwhile=rewrite)
+    record = {'rc': run['rc'], 'rewritten': len(rewrites), 'before': before, 'ran': states(),
+              'failures': jada_molecule.failures(run['report'], CANARY),
+              'shown': jada_molecule.task_results(run['report'], CANARY,
+                                                  name='Show the model of each settings file before and after'),
+              'file_after_run': jada_molecule.model(canary, REPOSITORY_SETTINGS)}
+    # Either the verification caught it and the rollout was rolled back, or the closing read did and the rollout
+    # stands: then the manual rollback puts the host back.
+    if record['ran'][CANARY]['digests'] != before[CANARY]['digests']:
+        record['rollback_rc'] = jada_molecule.play('playbooks/rollback.yml',
+                                                   '-e', 'jada_agent_target_hosts=' + CANARY)['rc']
+    record['after'] = states()
+    return record
 
 
 def tasks_for_the_canaries_after_the_rollbacks():
@@ -317,11 +517,15 @@ def bad_input():
 EXERCISES = [
     a_stopped_lightsail_canary,
     a_stopped_ec2_canary,
+    an_unreachable_host_in_the_read,
     failed_rollouts,
     bad_input,
     bad_host_state,
     a_failed_agent_repaired,
     killed_rollouts,
+    a_killed_rollout_finished,
+    a_host_lost_mid_rollout,
+    rewrites_during_the_rollout,
     a_rollout_then_a_manual_rollback,
     tasks_for_the_canaries_after_the_rollbacks,
 ]

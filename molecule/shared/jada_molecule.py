@@ -12,6 +12,7 @@ import os
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 import urllib.request
 
@@ -58,18 +59,36 @@ def kill_playbook_when(playbook, reached, *args, timeout=300):
             process.wait()
 
 
-def play(playbook, *args):
-    """Run a playbook of the project with the JSON callback: {'rc', 'report' (the callback's JSON), 'stderr'}."""
+def play(playbook, *args, meanwhile=None, timeout=600):
+    """Run a playbook of the project with the JSON callback: {'rc', 'report' (the callback's JSON), 'stderr'}.
+    ``meanwhile``, if given, is called every 0.1 s while the playbook runs, until it returns True: what a user or
+    the agent does to a host during a run."""
     inventory = os.path.dirname(os.environ['MOLECULE_INVENTORY_FILE'])
     env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(PROJECT, 'ansible.cfg'), ANSIBLE_NOCOLOR='1',
                ANSIBLE_LOAD_CALLBACK_PLUGINS='1', ANSIBLE_STDOUT_CALLBACK='ansible.posix.json')
-    run = subprocess.run(['ansible-playbook', '-i', inventory, os.path.join(PROJECT, playbook)] + list(args),
-                         env=env, capture_output=True, text=True, check=False, timeout=600)
+    with tempfile.TemporaryFile('w+') as stdout, tempfile.TemporaryFile('w+') as stderr:
+        process = subprocess.Popen(['ansible-playbook', '-i', inventory, os.path.join(PROJECT, playbook)] + list(args),
+                                   env=env, stdout=stdout, stderr=stderr, text=True)
+        deadline = time.monotonic() + timeout
+        try:
+            while process.poll() is None:
+                if time.monotonic() > deadline:
+                    raise AssertionError('%s ran longer than %d s' % (playbook, timeout))
+                if meanwhile is not None and meanwhile():
+                    meanwhile = None
+                time.sleep(0.1 if meanwhile is not None else 0.05)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+        stdout.seek(0)
+        stderr.seek(0)
+        output, errors = stdout.read(), stderr.read()
     try:
-        report = json.loads(run.stdout)
+        report = json.loads(output)
     except ValueError:
-        report = {'unparsed_stdout': run.stdout}
-    return {'rc': run.returncode, 'report': report, 'stderr': run.stderr}
+        report = {'unparsed_stdout': output}
+    return {'rc': process.returncode, 'report': report, 'stderr': errors}
 
 
 def task_results(report, host, action=None, name=None):

@@ -55,8 +55,21 @@ LOGIN_TEMPLATE = (
 )
 
 
+def requested_nofile(nofile):
+    """The open-files request as given, None when the limits are unmanaged.
+
+    Where the request enters Python, once: ansible-core before 2.19 renders every template to text, so a templated
+    null (jada_agent_nofile: "{{ per_host_nofile | default(none) }}") arrives as '' and a templated number as its
+    digits; 2.19 passes None and the int. '' (or blanks) is null, as for the role's other optional inputs.
+    """
+    if nofile is None or (isinstance(nofile, str) and not nofile.strip()):
+        return None
+    return nofile
+
+
 def nofile_problem(nofile):
     """Why a requested open-files limit can never be granted, or None. ``max`` means fs.nr_open; None unmanaged."""
+    nofile = requested_nofile(nofile)
     if nofile is None or nofile == 'max':
         return None
     text = str(nofile)
@@ -70,6 +83,7 @@ def nofile_problem(nofile):
 
 def effective_nofile(nofile, nr_open):
     """The number the drop-in sets: ``max`` is the kernel's fs.nr_open; None when the limits are unmanaged."""
+    nofile = requested_nofile(nofile)
     if nofile is None:
         return None
     if nofile == 'max':

@@ -134,8 +134,9 @@ options:
         type: path
       nofile:
         description:
-          - The open-files limit (C(LimitNOFILE)) to set, a number, C(max) (the kernel's C(fs.nr_open)), or C(null)
-            to leave the limits alone.
+          - The open-files limit (C(LimitNOFILE)) to set, a number (or its digits), C(max) (the kernel's
+            C(fs.nr_open)), or C(null) to leave the limits alone. An empty string is C(null) too, because
+            ansible-core before 2.19 renders a templated C(null) as one.
         type: raw
       manage_nr_open:
         description: Whether a rollout may raise C(fs.nr_open) for O(desired.nofile); otherwise a higher request is refused.

@@ -49,6 +49,19 @@ def test_the_report_rates_every_source_against_the_hybrid_policy():
         assert agent in run['shown']
 
 
+def test_a_config_whose_model_is_an_object_is_counted_unreadable_and_named():
+    run = succeeded(jada_molecule.results('an_audit_report')['run'])
+    errors = run['report']['errors']
+    assert [(error['host'], error['source']) for error in errors] == [
+        (HOST, '/opt/jada/lambda/reporter/config.json')], errors
+    # Where in the file, never what: the position of the object.
+    assert (errors[0]['line'], errors[0]['column']) == (1, 11)
+    assert errors[0]['error'].endswith('found an object')
+    assert run['report']['summary']['errors'] == 1
+    assert ', 1 unreadable' in run['shown']
+    assert 'reporter' not in [row['agent'] for row in run['report']['rows']]
+
+
 @pytest.mark.parametrize('name', AUDITS)
 def test_no_run_shows_or_reports_a_secret(name):
     record = jada_molecule.results(name)

@@ -98,6 +98,19 @@ def test_an_agent_answering_on_another_model_than_its_files_is_drift():
     assert record['restored'] == ['claude-sonnet-4-6']
 
 
+def test_the_report_lists_the_host_it_could_not_reach_and_checks_the_others():
+    record = jada_molecule.results('drift_check_with_a_host_it_cannot_reach')
+    run = record['run']
+    gone = 'jada-molecule-drift-gone'
+    assert run['rc'] != 0
+    assert run['stats'][gone]['unreachable'] == 1
+    assert run['report']['hosts_failed'] == [gone]
+    assert run['report']['hosts'][gone]['failed'].startswith(gone + ': not checked (unreachable')
+    assert run['report']['hosts'][HOST]['failed'] is None and run['report']['hosts'][HOST]['drift'] == []
+    assert 'FAILED  %s: not checked' % gone in '\n'.join(run['report']['summary_lines'])
+    assert record['after'] == record['before']
+
+
 def test_the_host_is_as_the_converge_left_it(host):
     # Every file the exercises drifted is back byte for byte, and the agent runs on it with its limit.
     converged = jada_molecule.results('drift_check_on_a_converged_host')['before']

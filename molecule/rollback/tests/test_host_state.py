@@ -13,6 +13,7 @@ import jada_molecule  # noqa: E402  pylint: disable=wrong-import-position
 FIRST, LAST = 'jada-molecule-rollback-1', 'jada-molecule-rollback-2'
 testinfra_hosts = ['podman://' + FIRST, 'podman://' + LAST]
 REFUSAL_TASK = 'Refuse a bad request, or a change that would leave the agent on another model or limit'
+STOP_TASK = 'Stop when a host was refused'
 # What each finding is called, and which hosts have it.
 FINDINGS = {
     'a // comment in a settings file': ('/srv/jada/orchestrator/.claude/settings.json', [LAST]),
@@ -38,7 +39,9 @@ def test_the_finding_is_named_for_each_host_that_has_it(refused, case):
     for name in (FIRST, LAST):
         failures = run['failures'][name]
         if name not in where:
-            assert failures == []
+            # Stopped for the other host's finding, naming it.
+            assert [failure['task'] for failure in failures] == [STOP_TASK]
+            assert failures[0]['msg'] == 'Refused: %s (see above). Nothing was changed on any host.' % ', '.join(where)
             continue
         assert [failure['task'] for failure in failures] == [REFUSAL_TASK]
         assert failures[0]['msg'].startswith(name + ': ') and said in failures[0]['msg'], failures[0]['msg']

@@ -38,3 +38,20 @@ def test_a_stopped_ec2_instance_stops_the_rollout_before_any_change():
     assert 'EC2 instance %s in us-east-1 is stopped, expected running' % record['ids'][0] in run['stdout']
     assert SECRET_KEY not in run['stdout'] + run['stderr']
     assert record['after'] == record['before']
+
+
+def test_a_converged_fleet_asks_aws_nothing():
+    record = jada_molecule.results('a_stopped_lightsail_canary')
+    assert record['converged']['rc'] == 0, record['converged']['stdout']
+    assert record['converged_requests'] == []
+
+
+def test_a_host_that_cannot_be_read_is_named_and_no_host_is_touched():
+    record = jada_molecule.results('an_unreachable_host_in_the_read')
+    gone = 'jada-molecule-rollback-gone'
+    assert record['rc'] != 0
+    assert [failure['task'] for failure in record['failures']] == ['Stop when a host could not be read']
+    message = record['failures'][0]['msg']
+    assert message.startswith(gone + ' could not be read: ') and message.endswith('Nothing was changed on any host.')
+    assert record['changed'] == {name: [] for name in HOSTS}
+    assert record['after'] == record['before']

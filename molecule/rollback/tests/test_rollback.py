@@ -61,6 +61,13 @@ def test_the_canary_is_back_on_its_previous_files_byte_for_byte(rollouts, case):
     assert rollouts[case]['after'][CANARY[case]]['digests'] == rollouts[case]['before'][CANARY[case]]['digests']
 
 
+def test_the_rollback_removes_the_environment_file_the_rollout_created(rollouts):
+    rollout = rollouts['not-found']
+    assert [result['changed'] for result in rollout['environment_installed']] == [True]
+    # Absent before the run, created by it, absent after its rollback.
+    assert rollout['environment_file'] == [False, False]
+
+
 @pytest.mark.parametrize('case', sorted(STATUS))
 def test_the_canary_was_restarted_on_the_previous_model_and_answered_on_it(rollouts, case):
     asked = rollouts[case]['requests'][CANARY[case]]

@@ -80,3 +80,25 @@ def test_rollback_yml_puts_that_rollout_back_byte_for_byte_and_restarts_on_it(ma
 
 def test_rollback_yml_left_the_other_host_alone(manual):
     assert manual['after'][SECOND] == manual['before'][SECOND]
+
+
+@pytest.fixture(scope='module', name='finished')
+def fixture_finished():
+    return jada_molecule.results('a_killed_rollout_finished')
+
+
+def test_told_to_finish_the_rerun_converges_and_abandons_the_killed_rollout(finished):
+    assert finished['killed'] is True and len(finished['killed_ids']) == 1
+    killed_id = finished['killed_ids'][0]
+    assert finished['unfinished'] == killed_id
+    assert finished['rc'] == 0
+    assert 'Put back the snapshot of the unfinished rollout' not in finished['finished']['ran']
+    assert finished['finished']['phases'][killed_id] == 'abandoned'
+    assert 'started' not in finished['finished']['phases'].values()
+    assert finished['finished']['answer']['answered_by'] == [NEW], finished['finished']['answer']
+
+
+def test_the_abandoned_rollout_can_still_be_rolled_back_by_its_id(finished):
+    assert finished['rollback_rc'] == 0, finished['rollback_failures']
+    assert finished['after'][CANARY]['digests'] == finished['before'][CANARY]['digests']
+    assert finished['answer_after']['answered_by'] == [OLD], finished['answer_after']

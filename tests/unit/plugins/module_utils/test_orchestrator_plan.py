@@ -149,9 +149,39 @@ def test_nr_open_is_raised_when_allowed():
 
 
 @pytest.mark.parametrize('nofile, nr_open, expected', [(None, 1048576, None), ('max', 1048576, 1048576), (4096, 1048576, 4096),
-                                                       ('8192', 1048576, 8192)])
+                                                       ('8192', 1048576, 8192), ('', 1048576, None), ('max', None, None)])
 def test_effective_nofile(nofile, nr_open, expected):
     assert op.effective_nofile(nofile, nr_open) == expected
+
+
+# ansible-core before 2.19 renders every templated value to text: a templated null arrives as '', a number as its
+# digits. Each form must plan exactly as its native value does on 2.19.
+@pytest.mark.parametrize('as_text, native', [
+    ('', None),
+    ('  ', None),
+    ('65536', 65536),
+    ('16384', 16384),
+    ('max', 'max'),
+    ('2097152', 2097152),
+])
+def test_nofile_as_text_plans_as_its_value(as_text, native):
+    state = changed(CONVERGED, dropins={}, limits={'nofile_soft': 1024, 'nofile_hard': 1024})
+    assert op.plan(state, dict(DESIRED, nofile=as_text), PLANNED) == op.plan(state, dict(DESIRED, nofile=native), PLANNED)
+
+
+@pytest.mark.parametrize('nofile, expected', [
+    (None, None), ('', None), (' ', None), (0, 0), ('0', '0'), ('max', 'max'), (65536, 65536), ('65536', '65536'),
+])
+def test_requested_nofile(nofile, expected):
+    assert op.requested_nofile(nofile) == expected
+
+
+@pytest.mark.parametrize('nofile, problem', [
+    (None, False), ('', False), ('  ', False), ('max', False), (65536, False), ('65536', False),
+    (0, True), ('0', True), ('lots', True), ('-1', True), (2147483646, True), ('2147483646', True),
+])
+def test_nofile_problem(nofile, problem):
+    assert (op.nofile_problem(nofile) is not None) is problem
 
 
 def test_unmanaged_limits_are_left_alone():

@@ -165,6 +165,39 @@ def test_each_bad_value_is_one_problem(change, said):
     assert len(found) == 1 and found[0].startswith(said), found
 
 
+# ansible-core before 2.19 renders every templated variable to text, and a templated null to '': the same input so
+# rendered must be exactly as good, and each bad value exactly as bad, as on 2.19.
+AS_TEXT_BEFORE_2_19 = dict(GOOD, jada_agent_allow_unknown_model='False', jada_agent_settle_seconds='5',
+                           jada_agent_smoke_timeout='60', jada_agent_nofile='65536', jada_agent_cli_keep_versions='2',
+                           jada_agent_snapshot_keep='5')
+
+
+@pytest.mark.parametrize('change', [
+    {},
+    {'jada_agent_nofile': ''},
+    {'jada_agent_nofile': 'max'},
+    {'jada_agent_canary': ''},
+    {'jada_agent_rollout_id': ''},
+    {'jada_agent_cli_sha256': ''},
+    {'jada_agent_allow_unknown_model': 'True', 'jada_agent_model': 'claude-sonnet-9-9'},
+])
+def test_input_rendered_as_text_is_as_good(change):
+    assert rollout_input.problems(dict(AS_TEXT_BEFORE_2_19, **change), CONTEXT) == []
+
+
+@pytest.mark.parametrize('change, said', [
+    ({'jada_agent_nofile': '0'}, 'jada_agent_nofile is 0, which Linux can never grant'),
+    ({'jada_agent_nofile': '2147483646'}, 'jada_agent_nofile is 2147483646, which Linux can never grant'),
+    ({'jada_agent_settle_seconds': '-5'}, 'jada_agent_settle_seconds is "-5": give the seconds'),
+    ({'jada_agent_smoke_timeout': '0'}, 'jada_agent_smoke_timeout is "0": give the seconds'),
+    ({'jada_agent_cli_keep_versions': '0'}, 'jada_agent_cli_keep_versions is "0": keep at least 1'),
+    ({'jada_agent_snapshot_keep': '0'}, 'jada_agent_snapshot_keep is "0": keep at least 1'),
+])
+def test_bad_input_rendered_as_text_is_as_bad(change, said):
+    found = rollout_input.problems(dict(AS_TEXT_BEFORE_2_19, **change), CONTEXT)
+    assert len(found) == 1 and found[0].startswith(said), found
+
+
 def test_a_given_sha256_serves_a_version_the_role_does_not_know():
     assert rollout_input.problems(dict(GOOD, jada_agent_cli_version='9.9.9', jada_agent_cli_sha256='C' * 64),
                                   CONTEXT) == []
