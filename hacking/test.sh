@@ -162,7 +162,25 @@ ecosystem() {
         || { echo "the EE build context lacks the collection or its dependencies"; return 1; }
     echo "ansible-builder create: Containerfile and _build/ hold jada.agent $version and its dependencies"
 
+    # The installed collection, not this checkout: each playbook by its collection name, from a folder without an
+    # ansible.cfg, on the default search path of an execution environment's layout.
+    for playbook in upgrade_model status drift_remediation audit_models rollback; do
+        (cd "$ee" && env -u ANSIBLE_CONFIG ANSIBLE_COLLECTIONS_PATH="$ee/collections:$site" \
+            ansible-playbook --syntax-check -i localhost, "jada.agent.$playbook" >/dev/null) \
+            || { echo "ansible-playbook jada.agent.$playbook: not found or not valid in the installed collection"; return 1; }
+    done
+    echo "ansible-playbook jada.agent.<name>: the 5 playbooks of the installed collection parse"
+
     bash hacking/demo.sh create >/dev/null || return 1
+    (cd "$ee" && env -u ANSIBLE_CONFIG ANSIBLE_COLLECTIONS_PATH="$ee/collections:$site" \
+        ansible-playbook -i "$JADA_ROOT/inventories/demo/hosts.yml" jada.agent.status > "$JADA_WORK/status-by-name.txt" 2>&1)
+    status=$?
+    grep -q "collections/ansible_collections/jada/agent/playbooks/status.yml" <(cd "$ee" && env -u ANSIBLE_CONFIG \
+        ANSIBLE_COLLECTIONS_PATH="$ee/collections:$site" ansible-playbook -vvv --syntax-check -i localhost, jada.agent.status 2>&1) \
+        || { echo "jada.agent.status did not come from $ee/collections"; bash hacking/demo.sh destroy; return 1; }
+    [ "$status" -eq 0 ] && grep -q 'jada-agent' "$JADA_WORK/status-by-name.txt" \
+        || { tail -30 "$JADA_WORK/status-by-name.txt"; bash hacking/demo.sh destroy; return 1; }
+    echo "ansible-playbook jada.agent.status from the installed collection read the demo orchestrator"
     python hacking/run_examples.py inventories/demo/hosts.yml > "$JADA_WORK/examples.log" 2>&1 \
         || { tail -40 "$JADA_WORK/examples.log"; bash hacking/demo.sh destroy; return 1; }
     tail -1 "$JADA_WORK/examples.log"

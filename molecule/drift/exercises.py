@@ -1,6 +1,6 @@
 """The drift scenario's side effects: the drift check on a converged host, on a host drifted by hand (report mode,
 then remediate mode) and on an agent still answering on another model than its files say; runs of the drift
-schedule's service, one of them finding the lock taken; and audit-models.yml against agents' files on the host and
+schedule's service, one of them finding the lock taken; and audit_models.yml against agents' files on the host and
 SSM/Lambda in a moto_server. Each case drifts or seeds what it needs, records what it saw, and puts the host back as
 the converge left it."""
 
@@ -48,9 +48,9 @@ def host():
 # The drift check.
 
 def drift_run(mode, *extra):
-    """drift-remediation.yml in ``mode``, with the JSON callback: its outcome and the JSON report it wrote."""
+    """drift_remediation.yml in ``mode``, with the JSON callback: its outcome and the JSON report it wrote."""
     with tempfile.TemporaryDirectory() as report_dir:
-        run = jada_molecule.play('playbooks/drift-remediation.yml', '-e', 'jada_agent_drift_mode=' + mode,
+        run = jada_molecule.play('playbooks/drift_remediation.yml', '-e', 'jada_agent_drift_mode=' + mode,
                                  '-e', 'jada_agent_drift_report_dir=' + report_dir, *extra)
         latest = os.path.join(report_dir, 'latest.json')
         report = None
@@ -58,7 +58,7 @@ def drift_run(mode, *extra):
             with open(latest) as handle:
                 report = json.load(handle)
     return {'rc': run['rc'], 'report': report, 'stats': run['report'].get('stats', {}),
-            'failures': dict((name, jada_molecule.failures(run['report'], name)) for name in (HOST, 'localhost')),
+            'failures': dict((name, jada_molecule.failures(run['report'], name)) for name in (HOST, GONE)),
             'output': run['report'], 'stderr': run['stderr']}
 
 
@@ -131,7 +131,8 @@ GONE = 'jada-molecule-drift-gone'
 
 def drift_check_with_a_host_it_cannot_reach():
     """A second orchestrator in the inventory whose container does not exist: the report must list it as not
-    checked, and still check the host it can reach."""
+    checked, and still check the host it can reach. Then the same inventory with --limit, as a schedule limited to
+    part of the fleet runs it: to the reachable host only, and to the lost one only (no host left to report from)."""
     target = host()
     before = jada_molecule.state(target)
     with tempfile.NamedTemporaryFile('w', suffix='.yml') as inventory:
@@ -139,7 +140,10 @@ def drift_check_with_a_host_it_cannot_reach():
                   inventory)
         inventory.flush()
         run = drift_run('report', '-i', inventory.name)
-    return {'before': before, 'after': jada_molecule.state(target), 'run': run}
+        limited = drift_run('report', '-i', inventory.name, '--limit', HOST)
+        only_gone = drift_run('report', '-i', inventory.name, '--limit', GONE)
+    return {'before': before, 'after': jada_molecule.state(target), 'run': run, 'limited': limited,
+            'only_gone': only_gone}
 
 
 # The drift schedule's service.
@@ -184,7 +188,7 @@ def a_drift_run_that_finds_the_lock_taken():
     return record
 
 
-# audit-models.yml.
+# audit_models.yml.
 
 @contextlib.contextmanager
 def audit_sources():
@@ -223,11 +227,11 @@ def audit_sources():
 
 
 def audit(aws, *extra):
-    """audit-models.yml against moto_server, with the JSON callback: its outcome, the audit module's result, what the
+    """audit_models.yml against moto_server, with the JSON callback: its outcome, the audit module's result, what the
     run showed, and the JSON report it wrote."""
     with tempfile.TemporaryDirectory() as report_dir:
         run = jada_molecule.play(
-            'playbooks/audit-models.yml', '-e', 'jada_agent_audit_aws_endpoint_url=' + aws['url'],
+            'playbooks/audit_models.yml', '-e', 'jada_agent_audit_aws_endpoint_url=' + aws['url'],
             '-e', 'jada_agent_audit_aws_access_key=' + AUDIT_CREDENTIALS['aws_access_key_id'],
             '-e', 'jada_agent_audit_aws_secret_key=' + AUDIT_CREDENTIALS['aws_secret_access_key'],
             '-e', 'jada_agent_audit_report_dir=' + report_dir, *extra)

@@ -12,13 +12,12 @@ execution per file. This action runs no module at all.
 
 from __future__ import annotations
 
-import json
 import os
 
 from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.jada.agent.plugins.module_utils.atomic_file import replace_file
+from ansible_collections.jada.agent.plugins.module_utils.atomic_file import write_json_files
 
 
 class ActionModule(ActionBase):
@@ -36,13 +35,8 @@ class ActionModule(ActionBase):
         if 'content' not in args:
             raise AnsibleActionFail('write_report needs content, the data of the report')
         mode = int(str(args.get('mode', '0640')), 8)
-        data = (json.dumps(args['content'], indent=2, sort_keys=True, ensure_ascii=False) + '\n').encode('utf-8')
-        paths = [os.path.join(directory, os.path.basename(str(name))) for name in names]
         try:
-            os.makedirs(directory, 0o750, exist_ok=True)
-            for path in paths:
-                # A consumer polling latest.json must never read half a report.
-                replace_file(path, data, prepare=lambda temporary: os.chmod(temporary, mode))
+            paths = write_json_files(directory, names, args['content'], mode)
         except (IOError, OSError) as exc:
             raise AnsibleActionFail('cannot write the report to %s: %s' % (directory, exc))
         # A report records a run; writing it is no change to any managed host.

@@ -13,16 +13,18 @@ temporary file behind.
 Public API::
 
     replace_file(path, content, prepare=None, move=None, prefix=None, suffix='')
+    write_json_files(directory, names, content, mode=0o640)  # the same JSON document to several files
     TemporaryFileError                           # an OSError: the temporary file could not be written
 """
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 
 
-__all__ = ['TemporaryFileError', 'replace_file']
+__all__ = ['TemporaryFileError', 'replace_file', 'write_json_files']
 
 
 class TemporaryFileError(OSError):
@@ -95,3 +97,15 @@ def replace_file(path, content, prepare=None, move=None, prefix=None, suffix='')
         if os.path.lexists(temporary):
             _unlink_quietly(temporary)
     _sync_directory(directory)
+
+
+def write_json_files(directory, names, content, mode=0o640):
+    """Write ``content`` as indented JSON to each of ``names`` (base names) in ``directory``, created 0750 when
+    missing; each file is replaced in one step, so a consumer polling latest.json never reads half a report.
+    Returns the paths written; raises OSError."""
+    data = (json.dumps(content, indent=2, sort_keys=True, ensure_ascii=False) + '\n').encode('utf-8')
+    paths = [os.path.join(directory, os.path.basename(str(name))) for name in names]
+    os.makedirs(directory, 0o750, exist_ok=True)
+    for path in paths:
+        replace_file(path, data, prepare=lambda temporary: os.chmod(temporary, mode))
+    return paths

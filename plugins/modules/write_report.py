@@ -23,27 +23,11 @@ extends_documentation_fragment:
   - action_common_attributes
   - action_common_attributes.conn
   - action_common_attributes.flow
+  - jada.agent.controller_report
 attributes:
-  action:
-    support: full
-  async:
-    support: none
-  become:
-    support: none
-  bypass_host_loop:
-    support: none
-  connection:
-    support: none
-  delegation:
-    support: none
-    details: It always writes on the controller.
   check_mode:
     support: full
     details: Writes the report in check mode as well.
-  diff_mode:
-    support: none
-  platform:
-    platforms: posix
 options:
   content:
     description: The report, any data that serialises to JSON.

@@ -1,4 +1,4 @@
-"""audit-models.yml against real files in the container and SSM/Lambda in moto_server. The side_effect step
+"""audit_models.yml against real files in the container and SSM/Lambda in moto_server. The side_effect step
 (exercises.py) seeded the sources, ran the audits and removed what it seeded; these tests read what it recorded."""
 
 import json

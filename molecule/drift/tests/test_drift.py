@@ -14,7 +14,7 @@ testinfra_hosts = ['podman://' + HOST]
 REPOSITORY_SETTINGS = '/srv/jada/orchestrator/.claude/settings.json'
 DROPIN = jada_molecule.DROPIN_DIR + '/50-limits.conf'
 SECRET = 'demo-secret-0000-not-a-real-key'
-FAIL_TASK = 'Fail when drift remains or a host failed'
+FAIL_TASK = 'Write the drift report, show its summary, and fail when drift remains or a host failed'
 LATEST_ANSWER = "the model of the agent's latest answer"
 
 
@@ -50,7 +50,7 @@ def test_report_mode_fails_the_run_and_changes_nothing():
     run = record['run']
     # The run fails on the drift it found, at the end, and on nothing else; the host's play only read.
     assert run['rc'] != 0
-    assert failed_tasks(run, 'localhost') == [FAIL_TASK] and failed_tasks(run, HOST) == []
+    assert failed_tasks(run, HOST) == [FAIL_TASK]
     assert run['report']['hosts_failed'] == [] and run['report']['hosts'][HOST]['remaining']
     assert run['stats'][HOST]['changed'] == 0
     assert record['after'] == record['before']
@@ -92,7 +92,7 @@ def test_an_agent_answering_on_another_model_than_its_files_is_drift():
     drift = drift_of(run)
     assert drift[LATEST_ANSWER] == {'check': LATEST_ANSWER, 'expected': 'claude-sonnet-4-6', 'actual': 'claude-haiku-4-5'}
     assert not [check for check in drift if check.startswith('model in ')]
-    assert run['rc'] != 0 and failed_tasks(run, 'localhost') == [FAIL_TASK]
+    assert run['rc'] != 0 and failed_tasks(run, HOST) == [FAIL_TASK]
     # Report mode: the stale agent is reported, not restarted.
     assert record['after'] == record['before'] and run['stats'][HOST]['changed'] == 0
     assert record['restored'] == ['claude-sonnet-4-6']
@@ -103,12 +103,26 @@ def test_the_report_lists_the_host_it_could_not_reach_and_checks_the_others():
     run = record['run']
     gone = 'jada-molecule-drift-gone'
     assert run['rc'] != 0
-    assert run['stats'][gone]['unreachable'] == 1
+    # Its unreachable read is ignored so that the host stays in the play: the report names why it was not checked.
+    assert run['stats'][gone]['ignored'] == 1 and run['stats'][gone]['unreachable'] == 0
     assert run['report']['hosts_failed'] == [gone]
     assert run['report']['hosts'][gone]['failed'].startswith(gone + ': not checked (unreachable')
     assert run['report']['hosts'][HOST]['failed'] is None and run['report']['hosts'][HOST]['drift'] == []
     assert 'FAILED  %s: not checked' % gone in '\n'.join(run['report']['summary_lines'])
     assert record['after'] == record['before']
+
+
+def test_a_limited_run_reports_the_hosts_it_was_limited_to():
+    record = jada_molecule.results('drift_check_with_a_host_it_cannot_reach')
+    limited = record['limited']
+    assert limited['rc'] == 0, limited['failures']
+    assert sorted(limited['report']['hosts']) == [HOST] and limited['report']['hosts_failed'] == []
+    # Limited to the lost host alone, no reachable host is left in the play: the report is still written, and fails.
+    only_gone = record['only_gone']
+    gone = 'jada-molecule-drift-gone'
+    assert only_gone['rc'] != 0
+    assert sorted(only_gone['report']['hosts']) == [gone] and only_gone['report']['hosts_failed'] == [gone]
+    assert failed_tasks(only_gone, gone) == [FAIL_TASK]
 
 
 def test_the_host_is_as_the_converge_left_it(host):

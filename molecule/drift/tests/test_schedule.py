@@ -31,7 +31,7 @@ def test_a_run_calls_the_drift_playbook_as_the_non_root_user():
     assert record['rc'] == 0 and record['result'] == 'success', record['stderr']
     call = (record['calls'] or '').strip()
     assert call.startswith('jada-drift ')
-    assert '/opt/jada-agent-ansible/playbooks/drift-remediation.yml' in call
+    assert '/opt/jada-agent-ansible/playbooks/drift_remediation.yml' in call
     assert '-e jada_agent_drift_mode=report' in call
 
 

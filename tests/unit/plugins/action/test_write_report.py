@@ -4,72 +4,41 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""Tests of the write_report action plugin, run as the controller runs it, against real files.
-
-Each run is a fresh Python: importing controller code would switch ansible-core's module_utils into controller mode
-for the rest of the test process, which the other tests run as a target.
-"""
+"""Tests of the write_report action plugin, run as the controller runs it (in a fresh Python), against real files."""
 
 from __future__ import annotations
 
 import json
 import os
 import stat
-import subprocess
-import sys
 
 import pytest
 
-from ansible_collections.jada.agent.tests.unit.plugins.modules.model_files_fixtures import COLLECTIONS_ROOT
+from ansible_collections.jada.agent.tests.unit.plugins.action import controller_harness
 
 
 REPORT = {'finished': '2026-11-22T08:00:00Z', 'rows': [{'agent': 'validator', 'model': 'mod\u00e8le'}]}
 
-CONTROLLER = """
-import json, os, sys
-from ansible.errors import AnsibleActionFail
-from ansible.parsing.dataloader import DataLoader
-from ansible.playbook.play_context import PlayContext
-from ansible.playbook.task import Task
-from ansible.plugins.loader import connection_loader
-from ansible.template import Templar
-from ansible_collections.jada.agent.plugins.action.write_report import ActionModule
+# Records what a reader finds at the very moment before the switch.
+WATCH_RENAME = """
+import os
 from ansible_collections.jada.agent.plugins.module_utils import atomic_file
-
-args, watched = json.loads(sys.argv[1]), sys.argv[2]
-seen = []
 rename = atomic_file.os.rename
 
 
 def watching_rename(source, target):
-    # What a reader finds at the very moment before the switch.
-    if target == watched:
+    if target == WATCHED:
         with open(target) as handle:
-            seen.append(handle.read())
+            observed.append(handle.read())
     rename(source, target)
 
 
 atomic_file.os.rename = watching_rename
-task = Task()
-task.args = args
-loader = DataLoader()
-context = PlayContext()
-action = ActionModule(task=task, connection=connection_loader.get('local', context, None), play_context=context,
-                      loader=loader, templar=Templar(loader=loader), shared_loader_obj=None)
-try:
-    result = action.run(task_vars={})
-except AnsibleActionFail as exc:
-    result = dict(failed=True, msg=str(exc))
-print(json.dumps(dict(result=result, seen=seen)))
 """
 
 
 def run_action(watched='', **args):
-    done = subprocess.run([sys.executable, '-c', CONTROLLER, json.dumps(args), watched],
-                          env=dict(os.environ, PYTHONPATH=COLLECTIONS_ROOT), capture_output=True, text=True,
-                          timeout=60, check=True)
-    answer = json.loads(done.stdout)
-    return answer['result'], answer['seen']
+    return controller_harness.run_action('write_report', args, prelude='WATCHED = %r\n' % watched + WATCH_RENAME)
 
 
 @pytest.mark.parametrize('names, file_mode, expected_mode', [
