@@ -80,6 +80,14 @@ def test_only_the_hosts_of_the_play_are_reported(tmp_path):
     assert result['failed'] is False and list(written(tmp_path)['hosts']) == ['a']
 
 
+def test_hosts_named_explicitly_are_the_ones_reported_and_summed_up_in_that_order(tmp_path):
+    hostvars = {'a': {'__jada_agent_state': read([])}, 'b': {'__jada_agent_state': read(DRIFT)}, 'c': {}}
+    result = run_action({'directory': str(tmp_path), 'hosts': ['b', 'a']}, hostvars)
+    assert result['failed'] is True and result['hosts_with_drift'] == ['b'] and result['hosts_failed'] == []
+    assert result['msg'][0] == 'DRIFT   b: 1 drifted, 0 fixed' and 'ok      a: no drift' in result['msg']
+    assert sorted(written(tmp_path)['hosts']) == ['a', 'b']
+
+
 @pytest.mark.parametrize('args, fragment', [
     ({}, 'needs a directory'),
     ({'mode': 'fix'}, 'mode is fix; use report or remediate'),
