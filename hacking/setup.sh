@@ -12,7 +12,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 
 ansible_bundle_version=12.3.0
 bundled_collections=(containers/podman amazon/aws ansible/posix community/general)
-apt_packages=(podman runc debootstrap uidmap slirp4netns fuse-overlayfs git make)
+apt_packages=(podman runc debootstrap uidmap slirp4netns fuse-overlayfs git make openssh-client)
 
 log() { printf '[setup] %s\n' "$*"; }
 
@@ -95,22 +95,24 @@ write_podman_configuration() {
 }
 
 build_test_image() {
-    local recipe="$root/images/systemd-bookworm.recipe" wanted current rootfs
+    # One image per recipe: images/systemd-<suite>.recipe makes localhost/jada-agent-systemd:<suite>.
+    local recipe=$1 image wanted current rootfs
+    image="localhost/jada-agent-systemd:$(basename "$recipe" .recipe | sed 's/^systemd-//')"
     wanted=$(sha256sum "$recipe" | cut -c1-16)
-    current=$(podman image inspect --format '{{ index .Labels "jada.recipe" }}' "$JADA_TEST_IMAGE" 2>/dev/null || true)
+    current=$(podman image inspect --format '{{ index .Labels "jada.recipe" }}' "$image" 2>/dev/null || true)
     if [ "$current" = "$wanted" ]; then
         return
     fi
     # shellcheck disable=SC1090
     . <(grep -E '^[a-z]+=' "$recipe")
     rootfs=$(mktemp -d "$JADA_WORK/rootfs.XXXXXX")
-    log "building $JADA_TEST_IMAGE with debootstrap ($suite, $include); about a minute"
+    log "building $image with debootstrap ($suite, $include); about a minute"
     debootstrap --variant="$variant" --include="$include" "$suite" "$rootfs" >"$JADA_WORK/debootstrap.log" 2>&1 \
         || { tail -20 "$JADA_WORK/debootstrap.log"; rm -rf "$rootfs"; exit 1; }
     rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/*
     tar -C "$rootfs" -c . | podman import --quiet \
         --change 'CMD ["/sbin/init"]' --change 'STOPSIGNAL SIGRTMIN+3' \
-        --change "LABEL jada.recipe=$wanted" - "$JADA_TEST_IMAGE" >/dev/null
+        --change "LABEL jada.recipe=$wanted" - "$image" >/dev/null
     rm -rf "$rootfs"
 }
 
@@ -162,7 +164,9 @@ main() {
     create_virtualenv
     install_collections
     write_podman_configuration
-    build_test_image
+    for recipe in "$root"/images/systemd-*.recipe; do
+        build_test_image "$recipe"
+    done
     fetch_claude_code
     # The version the Molecule orchestrators start from, so every rollout there also moves the CLI.
     fetch_claude_code "$JADA_PREVIOUS_CLAUDE_CODE_VERSION"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, as README.md and .ci/run call it: set up, then every stage, each timed.
-# Usage: hacking/test.sh [STAGE...]   (default: all; stages: sanity units lint molecule conformance demo build ecosystem)
+# Usage: hacking/test.sh [STAGE...]   (default: all; stages: sanity units lint molecule compat conformance demo build
+# ecosystem)
 # A failed stage does not stop the others; the exit status is non-zero when any stage failed.
 set -uo pipefail
 # Plain output: CI logs are read as text.
@@ -13,7 +14,7 @@ bash "$root/hacking/setup.sh" || { echo "setup failed"; exit 1; }
 cd "$root"
 
 collection_copy="$JADA_WORK/ansible-test/ansible_collections/jada/agent"
-molecule_scenarios=(default limits checkmode rollback drift)
+molecule_scenarios=(default limits checkmode rollback drift ssh)
 passed=() failed=() timings=()
 
 stage() {
@@ -196,13 +197,19 @@ ecosystem() {
 
 want() { [ $# -eq 0 ] || [[ " $* " == *" $stage_name "* ]]; }
 
-for stage_name in sanity units lint molecule conformance demo build ecosystem; do
+for stage_name in sanity units lint molecule compat conformance demo build ecosystem; do
     want "$@" || continue
     case $stage_name in
         sanity) stage sanity sanity ;;
         units) stage units units ;;
         lint) stage ansible-lint lint ;;
-        molecule) for scenario in "${molecule_scenarios[@]}"; do stage "molecule-$scenario" molecule_scenario "$scenario"; done ;;
+        molecule)
+            for scenario in "${molecule_scenarios[@]}"; do stage "molecule-$scenario" molecule_scenario "$scenario"; done
+            # The second target platform: Debian trixie, systemd 257, Python 3.13.
+            JADA_TEST_IMAGE=localhost/jada-agent-systemd:trixie stage molecule-default-trixie molecule_scenario default
+            ;;
+        # Every older ansible-core meta/runtime.yml claims, in venvs of their own (hacking/core-venvs.sh).
+        compat) stage compat python hacking/compat.py ;;
         # The model-resolution engine against the real CLI, scenario by scenario (tests/conformance).
         conformance) stage conformance bash hacking/conformance.sh ;;
         demo) stage demo demo ;;

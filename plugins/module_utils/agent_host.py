@@ -35,6 +35,9 @@ NR_OPEN_CEILING = 2147483584
 # A journal line of the agent that means it failed: what the verification after a restart refuses, and what
 # status shows. The CLI's own lines are plain text on stderr.
 FAILURE_PATTERN = r'(?i)(\b|[a-z])(error|fatal|panic|failed)\b|\btraceback\b|invalid settings'
+# systemd's own account of why a start failed: "Main process exited, code=exited, status=217/USER",
+# "Failed at step USER spawning ...", "Failed to set up ...". The service's own output does not match these.
+SYSTEMD_CAUSE = re.compile(r'\bstatus=\d+/\w+|\bFailed at step \w+|\bFailed to ')
 
 # Every npm package that ships the Claude Code CLI: the wrapper and the per-platform native binaries.
 CLI_PACKAGE_PREFIX = '@anthropic-ai/claude-code'
@@ -378,6 +381,15 @@ def journal_entries_after(text, since_monotonic, boot_id):
         if message:
             messages.append(message)
     return messages
+
+
+def systemd_causes(messages, keep=3):
+    """The last distinct lines of ``messages`` in which systemd says why the unit did not start or run."""
+    causes = []
+    for message in messages:
+        if SYSTEMD_CAUSE.search(message) and message not in causes:
+            causes.append(message[:300])
+    return causes[-keep:]
 
 
 def journal_since(module, unit, since_text, since_monotonic):

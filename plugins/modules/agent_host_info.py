@@ -124,8 +124,23 @@ options:
         description: The C(WorkingDirectory=) of the unit to install (whose C(.claude) the CLI reads).
         type: path
       unit_sha256:
-        description: The sha256 of the rendered service unit.
+        description: The sha256 of the rendered service unit. Ignored when O(desired.unit_content) is given.
         type: str
+      unit_content:
+        description:
+          - The rendered service unit. With it, the module asks the host's systemd which directives of
+            O(desired.hardening) it can apply, with C(systemd-run) transient units that run C(/bin/true) as the
+            unit's user. It asks once per boot and keeps the answer under C(/run/jada-agent-hardening).
+          - It then compares, and returns in RV(desired_unit), the unit without the directives the host cannot apply,
+            each named in a warning.
+          - In check mode too, because a transient unit leaves nothing behind; the answer is then not kept.
+        type: str
+      hardening:
+        description:
+          - The hardening directives written into O(desired.unit_content) (C(jada_agent_hardening) combined with its
+            overrides), the ones that may be left out. A null value is not written.
+        type: dict
+        default: {}
       socket_sha256:
         description: The sha256 of the rendered socket unit (the task inbox).
         type: str
@@ -281,6 +296,14 @@ unit:
   returned: always
   type: dict
   sample: {path: /etc/systemd/system/jada-agent.service, sha256: 0d5a...}
+desired_unit:
+  description:
+    - With O(desired.unit_content), the unit to install on this host (the one the plan compares) and the hardening
+      directives left out of it because the host's systemd cannot start a unit with them.
+  returned: when O(desired.unit_content) is given
+  type: dict
+  sample: {content: "...", sha256: 7c1e..., left_out: [{directive: LockPersonality, value: "yes",
+           failure: status=217, warning: "LockPersonality=yes is left out of jada-agent.service: ..."}]}
 dropins:
   description: sha256 of each C(*.conf) in C(/etc/systemd/system/<service>.service.d/), by file name.
   returned: always
@@ -501,6 +524,8 @@ journal:
   elements: str
 """
 
+import hashlib
+import json
 import os
 import pwd
 import re
@@ -511,9 +536,11 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.jada.agent.plugins.module_utils import agent_host
 from ansible_collections.jada.agent.plugins.module_utils import agent_task
+from ansible_collections.jada.agent.plugins.module_utils import atomic_file
 from ansible_collections.jada.agent.plugins.module_utils import model_resolution
 from ansible_collections.jada.agent.plugins.module_utils import orchestrator_plan
 from ansible_collections.jada.agent.plugins.module_utils import snapshots
+from ansible_collections.jada.agent.plugins.module_utils import unit_hardening
 
 # Where the collection's roles install the unit file and its drop-in directory.
 UNIT_DIR = '/etc/systemd/system'
@@ -640,6 +667,55 @@ def journal_errors(module, service, lines, pattern):
     return matching[-lines:]
 
 
+def started_with(module, user, pairs):
+    """None when a transient unit with these directives ran /bin/true as ``user``, else systemd's failure status."""
+    argv = ['systemd-run', '--wait', '--collect', '--service-type=exec', '--property', 'User=' + user]
+    for name, value in pairs:
+        argv += ['--property', '%s=%s' % (name, value)]
+    rc, out, err = module.run_command(argv + ['/bin/true'])
+    if rc == 0:
+        return None
+    return unit_hardening.failure_status(out + err) or 'systemd-run exited %d: %s' % (rc, (err or out).strip()[:200])
+
+
+def applicable_unit(module, name, desired):
+    """The unit to install: desired.unit_content without the hardening this host's systemd cannot apply."""
+    pairs = unit_hardening.directives(desired['hardening'])
+    user = desired.get('user') or 'root'
+    try:
+        pwd.getpwnam(user)
+    except KeyError:
+        # Not created yet (a first install): any other unprivileged user meets the same limits.
+        user = 'nobody'
+    cache = os.path.join(unit_hardening.CACHE_DIR, unit_hardening.cache_name(user, pairs))
+    failures = None
+    if pairs and os.path.exists(cache):
+        try:
+            with open(cache) as handle:
+                failures = json.load(handle)
+        except (IOError, OSError, ValueError):
+            failures = None
+    if pairs and failures is None:
+        combined = started_with(module, user, pairs)
+        alone = dict((pair[0], started_with(module, user, [pair]) if combined else None) for pair in pairs)
+        failures = dict((directive, alone[directive]) for directive in unit_hardening.left_out(combined is None, alone))
+        if not module.check_mode:
+            try:
+                atomic_file.write_json_files(unit_hardening.CACHE_DIR, [os.path.basename(cache)], failures,
+                                             mode=0o644)
+            except OSError:
+                # Only the next run's speed depends on it: that run asks systemd again.
+                pass
+    failures = failures or {}
+    values = dict(pairs)
+    content = unit_hardening.without(desired['unit_content'], sorted(failures))
+    return {'content': content, 'sha256': hashlib.sha256(content.encode('utf-8')).hexdigest(),
+            'left_out': [{'directive': directive, 'value': values.get(directive), 'failure': failures[directive],
+                          'warning': unit_hardening.warning(name, user, directive, values.get(directive),
+                                                            failures[directive])}
+                         for directive in sorted(failures)]}
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(
@@ -661,6 +737,8 @@ def main():
                 user=dict(type='str'),
                 working_directory=dict(type='path'),
                 unit_sha256=dict(type='str'),
+                unit_content=dict(type='str'),
+                hardening=dict(type='dict', default={}),
                 socket_sha256=dict(type='str'),
                 inbox=dict(type='path'),
                 nofile=dict(type='raw'),
@@ -744,9 +822,13 @@ def main():
         time.sleep(max(0.0, read_started + agent_host.LOOP_WINDOW - time.monotonic()))
     service['restart_loop'] = agent_host.restart_loop(
         show, agent_host.systemctl_show(module, name + '.service', agent_host.LOOP_PROPERTIES))
+    if desired is not None and desired.get('unit_content') is not None:
+        result['desired_unit'] = applicable_unit(module, name, desired)
+        desired['unit_sha256'] = result['desired_unit']['sha256']
     if desired is not None:
         result['planned_model'] = planned_model(desired, show, name, module.params['managed_settings_dir'], settings, cli)
         result['plan'] = orchestrator_plan.plan(result, desired, result['planned_model'])
+        result['plan']['warnings'] += [item['warning'] for item in result.get('desired_unit', {}).get('left_out', [])]
         for warning in result['plan']['warnings']:
             module.warn(warning)
     if module.params['journal_lines'] > 0:

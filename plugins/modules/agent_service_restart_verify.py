@@ -184,6 +184,14 @@ journal_failures:
   returned: always
   type: list
   elements: str
+systemd_causes:
+  description:
+    - When the service is not healthy, systemd's own lines on why (the exit C(status=NNN/NAME), C(Failed at step),
+      C(Failed to ...)), the last three; they are also in RV(problems) and the failure message.
+  returned: always
+  type: list
+  elements: str
+  sample: ["jada-agent.service: Main process exited, code=exited, status=217/USER"]
 smoke:
   description:
     - The smoke task's result, with the keys M(jada.agent.agent_task) returns (C(task_uuid), C(is_error),
@@ -260,10 +268,16 @@ def limit_problem(name, expected, nofile, manager_hard, nr_open):
         name, soft, hard, expected, '; '.join(causes))
 
 
-def journal_failures(module, name, started, pattern):
+def journal_failures(messages, pattern):
     matcher = re.compile(pattern)
-    messages = agent_host.journal_since(module, name, started['started'], started['started_monotonic'])
     return [message[:300] for message in messages if matcher.search(message)]
+
+
+def recent_causes(module, unit):
+    """systemd's cause lines among the unit's last journal entries (the restart itself failed)."""
+    rc, out, dummy = module.run_command(['journalctl', '--unit', unit, '--lines', '30', '--output', 'json', '--all',
+                                         '--no-pager'])
+    return agent_host.systemd_causes(agent_host.journal_entries_after(out, 0, None)) if rc == 0 else []
 
 
 def smoke_task(params, service):
@@ -286,8 +300,11 @@ def restart(module, unit, daemon_reload):
             module.fail_json(msg='systemctl daemon-reload failed: %s' % (err.strip() or out.strip()), rc=rc)
     rc, out, err = module.run_command(['systemctl', 'restart', unit])
     if rc != 0:
-        module.fail_json(msg='systemctl restart %s failed: %s' % (unit, err.strip() or out.strip()), rc=rc,
-                         healthy=False, problems=['%s did not restart' % unit])
+        causes = recent_causes(module, unit)
+        problems = ['%s did not restart' % unit] + ['systemd: %s' % cause for cause in causes]
+        module.fail_json(msg='systemctl restart %s failed: %s%s' % (unit, err.strip() or out.strip(),
+                                                                    ''.join('; systemd: ' + cause for cause in causes)),
+                         rc=rc, healthy=False, problems=problems, systemd_causes=causes)
 
 
 def main():
@@ -327,7 +344,8 @@ def main():
     if module.params['restart']:
         if module.check_mode:
             module.exit_json(changed=True, healthy=None, problems=[], active_state='', main_pid=0, n_restarts=0,
-                             nofile={}, journal_failures=[], smoke=None, msg='check mode: %s would be restarted' % unit)
+                             nofile={}, journal_failures=[], systemd_causes=[], smoke=None,
+                             msg='check mode: %s would be restarted' % unit)
         restart(module, unit, module.params['daemon_reload'])
 
     before = snapshot(module, unit)
@@ -348,10 +366,15 @@ def main():
     if problem:
         problems.append(problem)
     # Lines since the first start seen, so a crash that systemd already restarted still counts.
-    failures = journal_failures(module, name, before if before['started'] else after, module.params['failure_pattern'])
+    started = before if before['started'] else after
+    messages = agent_host.journal_since(module, name, started['started'], started['started_monotonic'])
+    failures = journal_failures(messages, module.params['failure_pattern'])
     if failures:
         problems.append('%d journal line(s) of %s since its start match the failure pattern, the last: %s' % (
             len(failures), name, failures[-1]))
+    # Why, in systemd's words (an exit status such as 217/USER, "Failed at step"), for a service that did not stay up.
+    causes = agent_host.systemd_causes(messages) if problems else []
+    problems += ['systemd: %s' % cause for cause in causes if cause not in failures[-1:]]
 
     result = dict(
         changed=module.params['restart'],
@@ -362,6 +385,7 @@ def main():
         n_restarts=after['n_restarts'],
         nofile={'soft': nofile[0], 'hard': nofile[1]} if nofile else {},
         journal_failures=failures,
+        systemd_causes=causes,
         smoke=smoke,
     )
     if problems and module.params['fail_when_unhealthy']:

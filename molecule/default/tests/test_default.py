@@ -112,3 +112,26 @@ def test_the_environment_file_is_private(host):
 
 def test_service_never_restarted_by_systemd(host):
     assert host.check_output('systemctl show -p NRestarts --value jada-agent') == '0'
+
+
+def hardening_defaults():
+    with open(os.path.join(os.environ['MOLECULE_PROJECT_DIRECTORY'], 'roles/orchestrator/defaults/main.yml')) as handle:
+        hardening = yaml.safe_load(handle)['jada_agent_hardening']
+    return dict((name, ('yes' if value else 'no') if isinstance(value, bool) else str(value))
+                for name, value in hardening.items())
+
+
+@pytest.mark.parametrize('directive', sorted(hardening_defaults()))
+def test_the_unit_keeps_each_hardening_directive_this_host_can_apply_and_only_those(host, directive):
+    """On bookworm (systemd 252) all of them; on trixie (systemd 257) in an unprivileged container, four are refused.
+    The host is asked here again, with a transient unit that runs /bin/true as the service user."""
+    value = hardening_defaults()[directive]
+    refused = host.run('systemd-run --wait --collect --quiet --service-type=exec -p User=jada -p %s=%s /bin/true'
+                       % (directive, value)).rc != 0
+    read = jada_molecule.results('a_rewrite_the_agent_has_not_read')['first']['read']
+    left_out = dict((item['directive'], item) for item in read['desired_unit']['left_out'])
+    unit = host.file('/etc/systemd/system/jada-agent.service').content_string.splitlines()
+    assert (directive in left_out) == refused
+    assert ('%s=%s' % (directive, value) in unit) == (not refused)
+    if refused:
+        assert left_out[directive]['warning'] in read['plan']['warnings']

@@ -868,3 +868,22 @@ def test_changed_after_compares_ctimes_with_the_monotonic_start(tmp_path):
 def test_answered_before(timestamp, before):
     # 2026-11-30T08:51:24Z
     assert agent_host.answered_before(timestamp, 1796028684.0) is before
+
+
+@pytest.mark.parametrize('messages, expected', [
+    ([], []),
+    (['Started jada-agent.service.', 'ready'], []),
+    (['jada-agent.service: Main process exited, code=exited, status=217/USER',
+      'jada-agent.service: Main process exited, code=exited, status=217/USER',
+      'jada-agent.service: Failed to set up user namespacing: Operation not permitted'],
+     ['jada-agent.service: Main process exited, code=exited, status=217/USER',
+      'jada-agent.service: Failed to set up user namespacing: Operation not permitted']),
+    (['jada-agent.service: Failed at step EXEC spawning /opt/jada/bin/claude: No such file or directory'],
+     ['jada-agent.service: Failed at step EXEC spawning /opt/jada/bin/claude: No such file or directory']),
+    # The agent's own words are not systemd's.
+    (["Error: model claude-x not found", "jada-agent.service: Failed with result 'exit-code'."], []),
+    (['a status=1/FAILURE', 'b status=2/INVALIDARGUMENT', 'c status=203/EXEC', 'd status=217/USER'],
+     ['b status=2/INVALIDARGUMENT', 'c status=203/EXEC', 'd status=217/USER']),
+])
+def test_systemd_causes_are_systemd_s_own_lines_the_last_three(messages, expected):
+    assert agent_host.systemd_causes(messages) == expected

@@ -923,3 +923,94 @@ def test_an_unfinished_rollout_in_the_snapshot_directory_is_reported_and_planned
 
 def test_without_a_snapshot_directory_no_rollouts_are_read(host, run):
     assert run(host.args())['rollouts'] is None
+
+
+# --- the hardening the host's systemd can apply -----------------------------------------------------------
+
+HARDENING = {'NoNewPrivileges': True, 'ProtectKernelTunables': True, 'ProtectSystem': 'full', 'PrivateTmp': None}
+DESIRED_UNIT = '[Service]\nUser=jada\nNoNewPrivileges=yes\nProtectKernelTunables=yes\nProtectSystem=full\n'
+
+
+def systemd_run_refusing(*refused):
+    """systemd-run as systemd 257 answers in an unprivileged container: a unit with any of ``refused`` fails."""
+    def answer(argv):
+        properties = [argv[index + 1] for index, word in enumerate(argv) if word == '--property']
+        if any(prop.split('=')[0] in refused for prop in properties):
+            return 3, 'Running as unit: run-u7.service\n', ('Job for run-u7.service failed.\nFinished with result: '
+                                                            'exit-code\nMain processes terminated with: '
+                                                            'code=exited/status=217\n')
+        return 0, 'Running as unit: run-u8.service\n', ''
+    return answer
+
+
+@pytest.fixture
+def cache_dir(tmp_path, monkeypatch):
+    path = tmp_path / 'run' / 'jada-agent'
+    monkeypatch.setattr(agent_host_info.unit_hardening, 'CACHE_DIR', str(path))
+    return path
+
+
+def test_hardening_the_host_cannot_apply_is_left_out_with_a_warning(host, run, cache_dir):
+    host.commands.on('systemd-run', systemd_run_refusing('ProtectKernelTunables'))
+    result = run(host.args(desired={'model': 'claude-sonnet-4-6', 'user': 'jada', 'unit_content': DESIRED_UNIT,
+                                    'hardening': HARDENING}))
+
+    unit = result['desired_unit']
+    assert unit['content'] == '[Service]\nUser=jada\nNoNewPrivileges=yes\nProtectSystem=full\n'
+    assert unit['sha256'] == hashlib.sha256(unit['content'].encode()).hexdigest()
+    assert [(item['directive'], item['value'], item['failure']) for item in unit['left_out']] == [
+        ('ProtectKernelTunables', 'yes', 'status=217')]
+    assert any('ProtectKernelTunables=yes is left out' in warning for warning in result['plan']['warnings'])
+    # The unit the plan compares is the one it would install: the host's differs from it.
+    assert result['plan']['unit'] is True
+    # Once with the whole set, then each directive alone, as the unit's user.
+    probes = host.commands.called('systemd-run')
+    assert len(probes) == 4 and all('User=jada' in argv for argv in probes)
+
+
+def test_a_host_that_applies_all_of_it_costs_one_probe_then_none_this_boot(host, run, cache_dir):
+    host.commands.on('systemd-run', systemd_run_refusing())
+    args = host.args(desired={'model': 'claude-sonnet-4-6', 'user': 'jada', 'unit_content': DESIRED_UNIT,
+                              'hardening': HARDENING})
+    first = run(args)
+    second = run(args)
+
+    assert first['desired_unit']['content'] == DESIRED_UNIT and first['desired_unit']['left_out'] == []
+    assert second['desired_unit'] == first['desired_unit']
+    assert len(host.commands.called('systemd-run')) == 1
+
+
+def test_the_answer_is_reused_from_the_cache_even_when_directives_were_left_out(host, run, cache_dir):
+    host.commands.on('systemd-run', systemd_run_refusing('ProtectKernelTunables'))
+    args = host.args(desired={'model': 'claude-sonnet-4-6', 'user': 'jada', 'unit_content': DESIRED_UNIT,
+                              'hardening': HARDENING})
+    first = run(args)
+    calls = len(host.commands.called('systemd-run'))
+    second = run(args)
+
+    assert second['desired_unit'] == first['desired_unit']
+    assert len(host.commands.called('systemd-run')) == calls
+
+
+def test_check_mode_probes_but_keeps_no_answer(host, run, cache_dir):
+    host.commands.on('systemd-run', systemd_run_refusing('ProtectKernelTunables'))
+    result = run(host.args(desired={'model': 'claude-sonnet-4-6', 'user': 'jada', 'unit_content': DESIRED_UNIT,
+                                    'hardening': HARDENING}), check_mode=True)
+
+    assert [item['directive'] for item in result['desired_unit']['left_out']] == ['ProtectKernelTunables']
+    assert not cache_dir.exists()
+
+
+def test_a_service_user_not_created_yet_is_probed_as_nobody(host, run, cache_dir):
+    host.commands.on('systemd-run', systemd_run_refusing())
+    run(host.args(desired={'model': 'claude-sonnet-4-6', 'user': 'not-yet', 'unit_content': DESIRED_UNIT,
+                           'hardening': HARDENING}))
+
+    assert [argv for argv in host.commands.called('systemd-run') if 'User=nobody' in argv]
+
+
+def test_without_unit_content_nothing_is_probed(host, run, cache_dir):
+    result = run(host.args(desired={'model': 'claude-sonnet-4-6'}))
+
+    assert 'desired_unit' not in result
+    assert host.commands.called('systemd-run') == []

@@ -163,6 +163,35 @@ def test_failed_service_is_not_active(host, run):
     assert result['problems'] == ['jada-agent is failed, not active (result: exit-code)']
 
 
+def test_a_service_that_cannot_start_reports_systemd_s_own_cause(host, run):
+    # What systemd 257 logs for a unit it cannot set up in an unprivileged container.
+    host.journal += [
+        journal_line('jada-agent.service: Main process exited, code=exited, status=217/USER', STARTED_MONOTONIC + 9000),
+        journal_line("jada-agent.service: Failed with result 'exit-code'.", STARTED_MONOTONIC + 9100),
+        journal_line('jada-agent.service: Failed at step USER spawning /opt/jada/bin/claude: Operation not permitted',
+                     STARTED_MONOTONIC + 9200),
+    ]
+    host.during_settle = lambda: host.state['show'].update(ActiveState='activating', SubState='auto-restart',
+                                                           MainPID='0', Result='exit-code')
+
+    result = run()
+
+    assert result['systemd_causes'] == [
+        'jada-agent.service: Main process exited, code=exited, status=217/USER',
+        'jada-agent.service: Failed at step USER spawning /opt/jada/bin/claude: Operation not permitted']
+    assert 'systemd: jada-agent.service: Main process exited, code=exited, status=217/USER' in result['problems']
+    assert 'status=217/USER' in result['msg']
+
+
+def test_a_healthy_service_has_no_systemd_causes(host, run):
+    host.journal.append(journal_line('jada-agent.service: Main process exited, code=exited, status=143/n/a',
+                                     STARTED_MONOTONIC - 500000))
+
+    result = run()
+
+    assert not result.failed and result['systemd_causes'] == []
+
+
 def test_activating_service_is_not_active(host, run):
     host.during_settle = lambda: host.state['show'].update(ActiveState='activating', SubState='auto-restart',
                                                            MainPID='0', Result='exit-code')
@@ -401,6 +430,17 @@ def test_a_failed_restart_fails_with_systemctl_s_reason(host, run):
     assert result.failed
     assert 'systemctl restart jada-agent.service failed' in result['msg']
     assert 'control process exited' in result['msg']
+
+
+def test_a_failed_restart_names_systemd_s_cause_from_the_journal(host, run):
+    RestartingHost(host, restart_rc=1)
+    host.journal.append(journal_line('jada-agent.service: Main process exited, code=killed, status=6/ABRT',
+                                     STARTED_MONOTONIC + 100))
+
+    result = run({'restart': True})
+
+    assert result['systemd_causes'] == ['jada-agent.service: Main process exited, code=killed, status=6/ABRT']
+    assert result['msg'].endswith('; systemd: jada-agent.service: Main process exited, code=killed, status=6/ABRT')
 
 
 def test_restart_in_check_mode_changes_nothing(host, run):
