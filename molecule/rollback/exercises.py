@@ -391,12 +391,16 @@ def rewrites_during_the_rollout():
     for point in ('after the write', 'after the restart'):
         before = states()
         pid = main_pid(CANARY)
+        requests = len(jada_molecule.api_requests(canary))
         rewrites = []
 
         def rewrite():
             if NEW not in podman(CANARY, 'cat %s' % REPOSITORY_SETTINGS):
                 return False
-            if point == 'after the restart' and main_pid(CANARY) in (pid, '0', ''):
+            # After the restart means after the new agent read its settings: its first request (the verification's
+            # task) asked for the new model. A new MainPID alone comes before the CLI reads them.
+            if point == 'after the restart' and (main_pid(CANARY) in (pid, '0', '') or NEW not in podman(
+                    CANARY, 'tail -n +%d %s/requests.jsonl' % (requests + 1, jada_molecule.API_DIR))):
                 return False
             jada_molecule.drift_model(canary, REPOSITORY_SETTINGS, OLD)
             rewrites.append(point)
