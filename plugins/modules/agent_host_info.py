@@ -298,11 +298,12 @@ unit:
   sample: {path: /etc/systemd/system/jada-agent.service, sha256: 0d5a...}
 desired_unit:
   description:
-    - With O(desired.unit_content), the unit to install on this host (the one the plan compares) and the hardening
-      directives left out of it because the host's systemd cannot start a unit with them.
+    - With O(desired.unit_content), the sha256 of the unit to install on this host (the one the plan compares, that is the
+      rendered unit without the hardening directives the host's systemd cannot start a unit with) and those
+      directives. The unit's text is not returned.
   returned: when O(desired.unit_content) is given
   type: dict
-  sample: {content: "...", sha256: 7c1e..., left_out: [{directive: LockPersonality, value: "yes",
+  sample: {sha256: 7c1e..., left_out: [{directive: LockPersonality, value: "yes",
            failure: status=217, warning: "LockPersonality=yes is left out of jada-agent.service: ..."}]}
 dropins:
   description: sha256 of each C(*.conf) in C(/etc/systemd/system/<service>.service.d/), by file name.
@@ -709,7 +710,8 @@ def applicable_unit(module, name, desired):
     failures = failures or {}
     values = dict(pairs)
     content = unit_hardening.without(desired['unit_content'], sorted(failures))
-    return {'content': content, 'sha256': hashlib.sha256(content.encode('utf-8')).hexdigest(),
+    # The text itself stays out of the result (-v prints it); the role renders it again without ``left_out``.
+    return {'sha256': hashlib.sha256(content.encode('utf-8')).hexdigest(),
             'left_out': [{'directive': directive, 'value': values.get(directive), 'failure': failures[directive],
                           'warning': unit_hardening.warning(name, user, directive, values.get(directive),
                                                             failures[directive])}
@@ -737,7 +739,8 @@ def main():
                 user=dict(type='str'),
                 working_directory=dict(type='path'),
                 unit_sha256=dict(type='str'),
-                unit_content=dict(type='str'),
+                # no_log: the unit may carry jada_agent_extra_directives, which can hold anything.
+                unit_content=dict(type='str', no_log=True),
                 hardening=dict(type='dict', default={}),
                 socket_sha256=dict(type='str'),
                 inbox=dict(type='path'),

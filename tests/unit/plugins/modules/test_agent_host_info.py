@@ -956,8 +956,8 @@ def test_hardening_the_host_cannot_apply_is_left_out_with_a_warning(host, run, c
                                     'hardening': HARDENING}))
 
     unit = result['desired_unit']
-    assert unit['content'] == '[Service]\nUser=jada\nNoNewPrivileges=yes\nProtectSystem=full\n'
-    assert unit['sha256'] == hashlib.sha256(unit['content'].encode()).hexdigest()
+    assert 'content' not in unit
+    assert unit['sha256'] == hashlib.sha256(b'[Service]\nUser=jada\nNoNewPrivileges=yes\nProtectSystem=full\n').hexdigest()
     assert [(item['directive'], item['value'], item['failure']) for item in unit['left_out']] == [
         ('ProtectKernelTunables', 'yes', 'status=217')]
     assert any('ProtectKernelTunables=yes is left out' in warning for warning in result['plan']['warnings'])
@@ -975,7 +975,8 @@ def test_a_host_that_applies_all_of_it_costs_one_probe_then_none_this_boot(host,
     first = run(args)
     second = run(args)
 
-    assert first['desired_unit']['content'] == DESIRED_UNIT and first['desired_unit']['left_out'] == []
+    assert first['desired_unit']['sha256'] == hashlib.sha256(DESIRED_UNIT.encode()).hexdigest()
+    assert first['desired_unit']['left_out'] == []
     assert second['desired_unit'] == first['desired_unit']
     assert len(host.commands.called('systemd-run')) == 1
 
@@ -1014,3 +1015,13 @@ def test_without_unit_content_nothing_is_probed(host, run, cache_dir):
 
     assert 'desired_unit' not in result
     assert host.commands.called('systemd-run') == []
+
+
+def test_the_unit_text_never_reaches_the_result(host, run, cache_dir):
+    host.commands.on('systemd-run', systemd_run_refusing('ProtectKernelTunables'))
+    unit = DESIRED_UNIT + 'Environment=API_TOKEN=%s\n' % UNIT_SECRET
+    result = run(host.args(desired={'model': 'claude-sonnet-4-6', 'user': 'jada', 'unit_content': unit,
+                                    'hardening': HARDENING}))
+
+    assert result['desired_unit']['left_out'][0]['directive'] == 'ProtectKernelTunables'
+    assert UNIT_SECRET not in json.dumps(dict(result))
