@@ -94,10 +94,11 @@ write_podman_configuration() {
     mv "$CONTAINERS_CONF.new" "$CONTAINERS_CONF"
 }
 
-build_test_image() {
-    # One image per recipe: images/systemd-<suite>.recipe makes localhost/jada-agent-systemd:<suite>.
-    local recipe=$1 image wanted current rootfs
-    image="localhost/jada-agent-systemd:$(basename "$recipe" .recipe | sed 's/^systemd-//')"
+build_image() {
+    # One image per recipe: images/<name>-<suite>.recipe makes localhost/jada-agent-<name>:<suite>.
+    local recipe=$1 image wanted current rootfs stem suite variant include init=''
+    stem=$(basename "$recipe" .recipe)
+    image="localhost/jada-agent-${stem%-*}:${stem##*-}"
     wanted=$(sha256sum "$recipe" | cut -c1-16)
     current=$(podman image inspect --format '{{ index .Labels "jada.recipe" }}' "$image" 2>/dev/null || true)
     if [ "$current" = "$wanted" ]; then
@@ -110,9 +111,12 @@ build_test_image() {
     debootstrap --variant="$variant" --include="$include" "$suite" "$rootfs" >"$JADA_WORK/debootstrap.log" 2>&1 \
         || { tail -20 "$JADA_WORK/debootstrap.log"; rm -rf "$rootfs"; exit 1; }
     rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/*
-    tar -C "$rootfs" -c . | podman import --quiet \
-        --change 'CMD ["/sbin/init"]' --change 'STOPSIGNAL SIGRTMIN+3' \
-        --change "LABEL jada.recipe=$wanted" - "$image" >/dev/null
+    local changes=(--change "LABEL jada.recipe=$wanted")
+    # Only the test images boot systemd; an execution environment's base keeps podman's defaults.
+    if [ "$init" = systemd ]; then
+        changes+=(--change 'CMD ["/sbin/init"]' --change 'STOPSIGNAL SIGRTMIN+3')
+    fi
+    tar -C "$rootfs" -c . | podman import --quiet "${changes[@]}" - "$image" >/dev/null
     rm -rf "$rootfs"
 }
 
@@ -164,8 +168,8 @@ main() {
     create_virtualenv
     install_collections
     write_podman_configuration
-    for recipe in "$root"/images/systemd-*.recipe; do
-        build_test_image "$recipe"
+    for recipe in "$root"/images/*.recipe; do
+        build_image "$recipe"
     done
     fetch_claude_code
     # The version the Molecule orchestrators start from, so every rollout there also moves the CLI.

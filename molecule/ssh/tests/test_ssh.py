@@ -91,6 +91,43 @@ def test_requiretty_breaks_pipelined_become_and_the_exemption_readme_gives_mends
     assert 'Defaults:ubuntu !requiretty' in readme
 
 
+def ee_record():
+    return jada_molecule.results('the_upgrade_in_an_execution_environment')
+
+
+def test_the_rollout_inside_the_execution_environment_changes_the_drifted_host_over_ssh():
+    record = ee_record()
+    assert record['drifted'] == 'claude-haiku-4-5'
+    changing = record['changing']
+    assert changing['status'] == 'successful' and changing['rc'] == 0
+    assert changing['recap']['changed'] > 0 and changing['recap']['failed'] == 0
+    assert record['after'] == ['claude-sonnet-4-6', 'claude-sonnet-4-6']
+
+
+def test_ansible_runner_ran_it_in_the_built_image_with_podman():
+    record = ee_record()
+    command = record['changing']['command']
+    assert command[:2] == ['podman', 'run'] and record['image'] in command
+    assert record['image'] == 'localhost/jada-agent-ee:%s' % yaml.safe_load((PROJECT / 'galaxy.yml').read_text())[
+        'version']
+    # The playbook is the collection's, installed in the image: the project mounted beside it holds nothing else.
+    assert command[command.index(record['image']) + 1:][0] == 'ansible-playbook'
+
+
+def test_the_second_run_inside_the_execution_environment_is_converged():
+    converged = ee_record()['converged']
+    assert converged['status'] == 'successful' and converged['recap']['changed'] == 0
+
+
+def test_the_execution_environment_refuses_a_changed_host_key_although_the_runner_switched_checking_off():
+    refused = ee_record()['another host key']
+    assert refused['host_key_checking_env'] == 'False'
+    assert refused['status'] == 'failed' and refused['verification_failed'] and refused['host_key_changed']
+    assert refused['recap']['changed'] == 0
+    assert 'jada-molecule-ssh could not be read' in refused['output']
+    assert ee_record()['untouched']
+
+
 def test_the_exercises_put_the_host_back(host):
     assert not host.file('/etc/sudoers.d/50-requiretty').exists
     assert not host.file('/root/jada-molecule-host-keys').exists
