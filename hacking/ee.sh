@@ -54,11 +54,11 @@ if [ ! -f "$wheels/.complete" ]; then
 fi
 printf '[global]\nno-index = true\nfind-links = /wheels\n' > "$ee/pip.conf"
 
-# What the image is made of: the base, this file, the wheelhouse, and each collection's own file digests (a
-# tarball's bytes change with every build, its MANIFEST.json and FILES.json only with its content).
+# What the image is made of: the base, the definition, this script, the wheelhouse, and each collection's own file
+# digests (a tarball's bytes change with every build, its MANIFEST.json and FILES.json only with its content).
 digest=$( {
     podman image inspect --format '{{.Id}}' "$base"
-    cat execution-environment.yml "$ee/requirements.txt"
+    cat execution-environment.yml "$ee/requirements.txt" "$0"
     ls "$wheels"
     for tarball in ee-build/*.tar.gz; do tar -xOzf "$tarball" MANIFEST.json FILES.json; done
 } | sha256sum | cut -c1-16)
