@@ -2,7 +2,8 @@
 # The whole test suite, as README.md and .ci/run call it: set up, then every stage, each timed.
 # Usage: hacking/test.sh [STAGE...]   (default: all; stages: sanity units lint molecule compat conformance demo build
 # ecosystem)
-# A failed stage does not stop the others; the exit status is non-zero when any stage failed.
+# A failed stage does not stop the others; the exit status is non-zero when any stage failed. The Molecule scenarios,
+# compat, conformance and demo run in two lanes side by side (JADA_TEST_SERIAL=1: one after the other).
 set -uo pipefail
 # Plain output: CI logs are read as text.
 export NO_COLOR=1 PY_COLORS=0 ANSIBLE_FORCE_COLOR=0
@@ -14,16 +15,19 @@ bash "$root/hacking/setup.sh" || { echo "setup failed"; exit 1; }
 cd "$root"
 
 collection_copy="$JADA_WORK/ansible-test/ansible_collections/jada/agent"
-molecule_scenarios=(default limits checkmode rollback drift ssh)
-passed=() failed=() timings=()
+results="$JADA_WORK/test-results"
+rm -rf "$results" && mkdir -p "$results"
+# The console: each stage's start and end reach it at once, even while a lane writes its output to a file.
+exec 3>&1
 
 stage() {
-    local name=$1 started=$SECONDS
+    local name=$1 started=$SECONDS status=ok
     shift
     printf '\n===== stage %s: %s\n' "$name" "$*"
-    if "$@"; then passed+=("$name"); else failed+=("$name"); fi
-    timings+=("$(printf '%-22s %4d s  %s' "$name" $((SECONDS - started)) \
-        "$( [[ " ${failed[*]} " == *" $name "* ]] && echo FAILED || echo ok)")")
+    printf '[%s] stage %s started\n' "$(date +%T)" "$name" >&3
+    "$@" || status=FAILED
+    printf '%d %s\n' $((SECONDS - started)) "$status" > "$results/$name.result"
+    printf '[%s] stage %s: %s in %d s\n' "$(date +%T)" "$name" "$status" $((SECONDS - started)) >&3
 }
 
 copy_collection_for_ansible_test() {
@@ -186,30 +190,63 @@ ecosystem() {
     echo "ansible-runner ran upgrade-model.yml --check against the demo orchestrator: $status"
 }
 
-want() { [ $# -eq 0 ] || [[ " $* " == *" $stage_name "* ]]; }
+want() { [ ${#selected[@]} -eq 0 ] || [[ " ${selected[*]} " == *" $1 "* ]]; }
 
-for stage_name in sanity units lint molecule compat conformance demo build ecosystem; do
-    want "$@" || continue
-    case $stage_name in
-        sanity) stage sanity sanity ;;
-        units) stage units units ;;
-        lint) stage ansible-lint lint ;;
-        molecule)
-            for scenario in "${molecule_scenarios[@]}"; do stage "molecule-$scenario" molecule_scenario "$scenario"; done
-            # The second target platform: Debian trixie, systemd 257, Python 3.13.
-            JADA_TEST_IMAGE=localhost/jada-agent-systemd:trixie stage molecule-default-trixie molecule_scenario default
-            ;;
+run() {
+    # One stage by name; the stage groups of the command line (molecule: every scenario) select them.
+    case $1 in
+        sanity) want sanity && stage sanity sanity ;;
+        units) want units && stage units units ;;
+        lint) want lint && stage ansible-lint lint ;;
+        # The second target platform: Debian trixie, systemd 257, Python 3.13.
+        molecule-default-trixie)
+            want molecule && JADA_TEST_IMAGE=localhost/jada-agent-systemd:trixie stage "$1" molecule_scenario default ;;
+        molecule-*) want molecule && stage "$1" molecule_scenario "${1#molecule-}" ;;
         # Every older ansible-core meta/runtime.yml claims, in venvs of their own (hacking/core-venvs.sh).
-        compat) stage compat python hacking/compat.py ;;
+        compat) want compat && stage compat python hacking/compat.py ;;
         # The model-resolution engine against the real CLI, scenario by scenario (tests/conformance).
-        conformance) stage conformance bash hacking/conformance.sh ;;
-        demo) stage demo demo ;;
-        build) stage build build ;;
-        ecosystem) stage ecosystem ecosystem ;;
+        conformance) want conformance && stage conformance bash hacking/conformance.sh ;;
+        demo) want demo && stage demo demo ;;
+        build) want build && stage build build ;;
+        ecosystem) want ecosystem && stage ecosystem ecosystem ;;
     esac
-done
+    return 0
+}
 
-printf '\n===== summary (seconds per stage)\n'
-printf '%s\n' "${timings[@]}"
-printf 'stages: %d passed, %d failed\n' "${#passed[@]}" "${#failed[@]}"
-[ ${#failed[@]} -eq 0 ]
+run_all() { local name; for name in "$@"; do run "$name"; done; }
+
+selected=("$@")
+first=(sanity units lint)
+# Two lanes side by side on the 2 cores CI has: a Molecule scenario spends most of its time waiting for systemd, the
+# agent and its settle windows. Their stages share nothing: each has containers, ports and Molecule state of its
+# own (the two default scenarios, on one name, stay in one lane).
+lane_a=(molecule-default molecule-limits molecule-checkmode molecule-drift molecule-ssh molecule-default-trixie compat)
+lane_b=(molecule-rollback conformance demo)
+# After the lanes: the ecosystem stage uses the demo container and the execution environment the ssh scenario built.
+last=(ecosystem build)
+started=$SECONDS
+
+run_all "${first[@]}"
+if [ "${JADA_TEST_SERIAL:-0}" = 1 ]; then
+    run_all "${lane_a[@]}" "${lane_b[@]}"
+else
+    # Each lane's output goes to a file, printed whole when both are done, so the log reads stage by stage.
+    run_all "${lane_a[@]}" > "$results/lane-a.log" 2>&1 &
+    lane_a_pid=$!
+    run_all "${lane_b[@]}" > "$results/lane-b.log" 2>&1 &
+    wait "$lane_a_pid" $!
+    cat "$results/lane-a.log" "$results/lane-b.log"
+fi
+run_all "${last[@]}"
+
+printf '\n===== summary (seconds per stage; the stages of the two lanes ran side by side)\n'
+passed=0 failed=0
+for name in "${first[@]}" "${lane_a[@]}" "${lane_b[@]}" "${last[@]}"; do
+    [ "$name" = lint ] && name=ansible-lint
+    [ -f "$results/$name.result" ] || continue
+    read -r seconds status < "$results/$name.result"
+    printf '%-24s %4d s  %s\n' "$name" "$seconds" "$status"
+    if [ "$status" = ok ]; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
+done
+printf 'stages: %d passed, %d failed; %d s in all (setup excluded)\n' "$passed" "$failed" $((SECONDS - started))
+[ "$failed" -eq 0 ]
