@@ -39,7 +39,7 @@ def refused(*args):
     """An upgrade that must be refused: its JSON report's read of the host and failures."""
     def run_once(target):  # pylint: disable=unused-argument
         run = jada_molecule.play('upgrade-model.yml', *args)
-        reads = jada_molecule.task_results(run['report'], HOST, action='jada.agent.agent_host_info')
+        reads = jada_molecule.host_reads(run['report'], HOST)
         return {'rc': run['rc'], 'read': reads[0] if reads else None,
                 'failures': jada_molecule.failures(run['report'], HOST), 'said': run['stderr']}
     return run_once
@@ -114,7 +114,7 @@ def available_models_that_exclude_the_model():
 def an_alias():
     def run_once(target):  # pylint: disable=unused-argument
         check = jada_molecule.play('upgrade-model.yml', '--check', '-e', 'jada_agent_model=sonnet')
-        reads = jada_molecule.task_results(check['report'], HOST, action='jada.agent.agent_host_info')
+        reads = jada_molecule.host_reads(check['report'], HOST)
         record = refused('-e', 'jada_agent_model=sonnet', '-e', '{"jada_agent_allowed_models": ["sonnet", "claude-sonnet-4-6"]}')(target)
         record['check'] = {'rc': check['rc'], 'read': reads[0] if reads else None}
         return record

@@ -20,7 +20,7 @@ def upgrade_with(nofile):
     target = host()
     before = jada_molecule.state(target)
     run = jada_molecule.play('upgrade-model.yml', '-e', 'jada_agent_nofile=%s' % nofile)
-    reads = jada_molecule.task_results(run['report'], HOST, action='jada.agent.agent_host_info')
+    reads = jada_molecule.host_reads(run['report'], HOST)
     return {'rc': run['rc'], 'read': reads[0] if reads else None, 'failures': jada_molecule.failures(run['report'], HOST),
             'health': jada_molecule.task_results(run['report'], HOST, action='jada.agent.agent_service_restart_verify'),
             'before': before, 'after': jada_molecule.state(target), 'nofile_after': jada_molecule.effective_nofile(target),

@@ -436,8 +436,7 @@ def bad_input():
         runs[case] = {
             'rc': run['rc'], 'before': before, 'after': states(),
             'failures': dict((name, jada_molecule.failures(run['report'], name)) for name in HOSTS),
-            'reads': sum(len(jada_molecule.task_results(run['report'], name, action='jada.agent.agent_host_info'))
-                         for name in HOSTS),
+            'reads': sum(len(jada_molecule.host_reads(run['report'], name)) for name in HOSTS),
         }
     return runs
 

@@ -108,6 +108,12 @@ def task_results(report, host, action=None, name=None):
     return found
 
 
+def host_reads(report, host):
+    """agent_host_info's results that came from the host: a read refused on the controller (bad input) reached none,
+    and its result has no service."""
+    return [result for result in task_results(report, host, action='jada.agent.agent_host_info') if 'service' in result]
+
+
 def failures(report, host):
     """The failed results of one host in a JSON report."""
     return [result for result in task_results(report, host) if result.get('failed')]

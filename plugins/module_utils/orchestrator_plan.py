@@ -343,3 +343,18 @@ def plan(state, desired, planned_model):
         drift.append({'check': 'service %s enabled at boot' % service_name, 'expected': enabled, 'actual': service['enabled']})
     result['pending'] = bool(drift)
     return result
+
+
+def refusal(host, input_problems, read):
+    """Why a read that refuses must fail, as (kind, message), or (None, None).
+
+    ``input`` when the input is bad: the read was not made, so nothing was read or changed. ``plan`` when the read's
+    plan (``read['plan']``) refuses the change. A read that did not come back (failed, unreachable) is no refusal:
+    it reports itself.
+    """
+    if input_problems:
+        return 'input', '%s: %s Nothing was read or changed.' % (host, ' '.join(input_problems))
+    refusals = ((read or {}).get('plan') or {}).get('refusals') or []
+    if refusals and not read.get('failed') and not read.get('unreachable'):
+        return 'plan', '%s: %s Nothing was changed on any host.' % (host, ' '.join(refusals))
+    return None, None

@@ -30,7 +30,15 @@ author:
   - jada.agent maintainers (@jada)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.flow
 attributes:
+  action:
+    support: full
+    details: The action plugin applies O(refuse) on the controller, around the module.
+  async:
+    support: none
+  bypass_host_loop:
+    support: none
   check_mode:
     support: full
     details: The module only reads; it runs the same in check mode.
@@ -204,6 +212,21 @@ options:
     description: Python regular expression that marks a journal line as an error.
     type: str
     default: (?i)(\b|[a-z])(error|fatal|panic|failed)\b|\btraceback\b|invalid settings
+  refuse:
+    description:
+      - Fail the task, on the controller, when O(input_problems) is not empty (before the host is read) or when the
+        plan refuses the change (RV(plan.refusals), after the read); RV(refused) says which.
+      - The failure message names the host and every reason. A drift report leaves it off, so that it lists what it
+        finds instead.
+    type: bool
+    default: false
+  input_problems:
+    description:
+      - What is wrong with the request, one sentence each, as the controller found it; with O(refuse), a non-empty
+        list fails the task without reading the host.
+    type: list
+    elements: str
+    default: []
 notes:
   - Journal lines are cut to 300 characters each.
   - C(<cli_path> --version) runs as the connection user (root with become), in check mode too.
@@ -232,6 +255,13 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+refused:
+  description:
+    - Why the task failed under O(refuse). C(input) when O(input_problems) stopped it before the read (no other value
+      is returned then); C(plan) when the plan refused the change.
+  returned: when the task was refused
+  type: str
+  sample: plan
 service:
   description: The service as systemd reports it.
   returned: always
@@ -757,6 +787,9 @@ def main():
             snapshot_dir=dict(type='path'),
             journal_lines=dict(type='int', default=0),
             journal_pattern=dict(type='str', default=agent_host.FAILURE_PATTERN),
+            # Applied by the action plugin, on the controller; the module itself only reads.
+            refuse=dict(type='bool', default=False),
+            input_problems=dict(type='list', elements='str', default=[]),
         ),
         supports_check_mode=True,
     )

@@ -21,7 +21,8 @@ USER_SETTINGS = '/home/jada/.claude/settings.json'
 LOCAL_SETTINGS = '/srv/jada/orchestrator/.claude/settings.local.json'
 PINNED_CLI = yaml.safe_load(open(os.path.join(os.environ['MOLECULE_PROJECT_DIRECTORY'],
                                               'roles/orchestrator/defaults/main.yml')))['jada_agent_cli_version']
-REFUSAL_TASK = 'Refuse a bad request, or a change that would leave the agent on another model or limit'
+# The read refuses, on the controller, what its plan refuses (the action plugin of agent_host_info).
+REFUSAL = ('Read and plan the orchestrator', 'plan')
 
 
 def test_check_mode_on_a_converged_host_changes_nothing():
@@ -71,7 +72,7 @@ def test_what_would_still_win_is_refused_before_any_change(name, source, model):
     assert record['rc'] != 0
     assert (planned['source'], planned['model'], planned['from_settings_files']) == (source, model, False)
     assert record['read']['plan']['refusals']
-    assert [failure['task'] for failure in record['failures']] == [REFUSAL_TASK]
+    assert [(failure['task'], failure.get('refused')) for failure in record['failures']] == [REFUSAL]
     assert record['after'] == record['before']
     assert SECRET not in json.dumps(record)
 
@@ -81,7 +82,7 @@ def test_a_model_outside_the_allowed_list_is_refused_before_any_change():
     assert record['rc'] != 0
     assert record['read']['plan']['model'] == 'claude-opus-4-6'
     assert any('jada_agent_allowed_models' in refusal for refusal in record['read']['plan']['refusals'])
-    assert [failure['task'] for failure in record['failures']] == [REFUSAL_TASK]
+    assert [(failure['task'], failure.get('refused')) for failure in record['failures']] == [REFUSAL]
     assert record['after'] == record['before']
 
 
@@ -91,7 +92,7 @@ def test_a_settings_file_the_cli_would_skip_is_refused_before_any_change():
     assert record['rc'] != 0
     assert [entry['path'] for entry in skipped] == [LOCAL_SETTINGS]
     assert 'line 2, column 29' in skipped[0]['reason']
-    assert [failure['task'] for failure in record['failures']] == [REFUSAL_TASK]
+    assert [(failure['task'], failure.get('refused')) for failure in record['failures']] == [REFUSAL]
     assert record['after'] == record['before']
 
 
@@ -101,7 +102,7 @@ def test_available_models_that_exclude_the_model_are_refused_before_any_change()
     assert record['rc'] != 0
     assert 'available-models' in [warning['kind'] for warning in planned['warnings']]
     assert planned['model'] != 'claude-opus-4-6'
-    assert [failure['task'] for failure in record['failures']] == [REFUSAL_TASK]
+    assert [(failure['task'], failure.get('refused')) for failure in record['failures']] == [REFUSAL]
     assert record['after'] == record['before']
 
 
@@ -114,7 +115,7 @@ def test_an_alias_is_resolved_warned_about_and_checked_against_the_allowed_list(
     assert check['rc'] == 0 and resolved.startswith('claude-sonnet-') and resolved != 'sonnet'
     assert check['read']['plan']['warnings'] and 'sonnet' in check['read']['plan']['warnings'][0]
     assert record['rc'] != 0 and record['read']['planned_model']['model'] == resolved
-    assert [failure['task'] for failure in record['failures']] == [REFUSAL_TASK]
+    assert [(failure['task'], failure.get('refused')) for failure in record['failures']] == [REFUSAL]
     assert record['after'] == record['before']
 
 

@@ -10,7 +10,8 @@ import jada_molecule  # noqa: E402  pylint: disable=wrong-import-position
 HOST = 'jada-molecule-limits'
 testinfra_hosts = ['podman://' + HOST]
 CONVERGED_NOFILE = 12345
-REFUSAL_TASK = 'Refuse a bad request, or a change that would leave the agent on another model or limit'
+# The read refuses, on the controller, what its plan refuses (the action plugin of agent_host_info).
+REFUSAL = ('Read and plan the orchestrator', 'plan')
 
 
 def test_reachable_limit_is_applied_and_verified(host):
@@ -31,7 +32,8 @@ def test_limit_above_the_ceiling_is_rejected_before_the_host_is_read():
     record = jada_molecule.results('a_limit_above_the_ceiling')
     assert record['rc'] != 0
     assert record['read'] is None
-    assert [failure['task'] for failure in record['failures']] == ['Refuse bad input before any host is read']
+    assert [(failure['task'], failure.get('refused')) for failure in record['failures']] == [
+        ('Read and plan the orchestrator', 'input')]
     message = record['failures'][0]['msg']
     assert 'jada_agent_nofile is 2147483646' in message and '2147483584' in message and "'max'" in message
     assert record['after'] == record['before']
@@ -42,7 +44,7 @@ def test_limit_above_nr_open_fails_without_permission_to_raise_it():
     assert record['rc'] != 0
     assert record['read']['plan']['limits']['nr_open'] is True
     assert any('jada_agent_manage_nr_open' in refusal for refusal in record['read']['plan']['refusals'])
-    assert [failure['task'] for failure in record['failures']] == [REFUSAL_TASK]
+    assert [(failure['task'], failure.get('refused')) for failure in record['failures']] == [REFUSAL]
     assert record['after'] == record['before']
 
 

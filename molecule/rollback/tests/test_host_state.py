@@ -12,7 +12,8 @@ import jada_molecule  # noqa: E402  pylint: disable=wrong-import-position
 
 FIRST, LAST = 'jada-molecule-rollback-1', 'jada-molecule-rollback-2'
 testinfra_hosts = ['podman://' + FIRST, 'podman://' + LAST]
-REFUSAL_TASK = 'Refuse a bad request, or a change that would leave the agent on another model or limit'
+# The read refuses, on the controller, what its plan refuses (the action plugin of agent_host_info).
+REFUSAL = ('Read and plan the orchestrator', 'plan')
 STOP_TASK = 'Stop when a host was refused'
 # What each finding is called, and which hosts have it.
 FINDINGS = {
@@ -43,7 +44,7 @@ def test_the_finding_is_named_for_each_host_that_has_it(refused, case):
             assert [failure['task'] for failure in failures] == [STOP_TASK]
             assert failures[0]['msg'] == 'Refused: %s (see above). Nothing was changed on any host.' % ', '.join(where)
             continue
-        assert [failure['task'] for failure in failures] == [REFUSAL_TASK]
+        assert [(failure['task'], failure.get('refused')) for failure in failures] == [REFUSAL]
         assert failures[0]['msg'].startswith(name + ': ') and said in failures[0]['msg'], failures[0]['msg']
         assert failures[0]['msg'].endswith('Nothing was changed on any host.')
 

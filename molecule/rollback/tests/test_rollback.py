@@ -114,6 +114,7 @@ def test_bad_input_is_refused_before_any_host_is_read(case):
     assert run['reads'] == 0
     assert run['after'] == run['before']
     for name in (FIRST, LAST):
-        assert [failure['task'] for failure in run['failures'][name]] == ['Refuse bad input before any host is read']
+        assert [(failure['task'], failure['refused']) for failure in run['failures'][name]] == [
+            ('Read and plan the orchestrator', 'input')]
         message = run['failures'][name][0]['msg']
         assert message.startswith(name + ': ' + BAD_INPUT[case]) and message.endswith('Nothing was read or changed.')

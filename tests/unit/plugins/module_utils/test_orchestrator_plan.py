@@ -285,3 +285,28 @@ def test_no_unfinished_rollout(rollouts):
 def test_an_answer_from_before_the_agents_start_is_no_answer_drift(before_start, drift):
     state = changed(CONVERGED, agent={'is_error': False, 'models': ['claude-haiku-4-5'], 'before_start': before_start})
     assert bool(op.answer_drift(state, PLANNED)) is drift
+
+
+REFUSED_PLAN = {'plan': {'refusals': ['the agent jada-agent has failed (failed/failed) before any change',
+                                      'jada_agent_nofile 2147483646 is above fs.nr_open.']}}
+
+
+@pytest.mark.parametrize('input_problems, read, expected', [
+    # Bad input: refused before any read, whatever a read would say.
+    (['jada_agent_model is "": give the model ID.'], None,
+     ('input', 'h1: jada_agent_model is "": give the model ID. Nothing was read or changed.')),
+    (['a.', 'b.'], REFUSED_PLAN, ('input', 'h1: a. b. Nothing was read or changed.')),
+    # A plan that refuses: every reason, in order.
+    ([], REFUSED_PLAN,
+     ('plan', 'h1: the agent jada-agent has failed (failed/failed) before any change jada_agent_nofile 2147483646 is '
+              'above fs.nr_open. Nothing was changed on any host.')),
+    # Nothing to refuse.
+    ([], None, (None, None)),
+    ([], {'plan': {'refusals': []}}, (None, None)),
+    ([], {'service': {}}, (None, None)),
+    # A read that did not come back reports itself; it is no refusal.
+    ([], dict(REFUSED_PLAN, failed=True, msg='boom'), (None, None)),
+    ([], dict(REFUSED_PLAN, unreachable=True), (None, None)),
+])
+def test_refusal(input_problems, read, expected):
+    assert op.refusal('h1', input_problems, read) == expected
