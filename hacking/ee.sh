@@ -3,8 +3,8 @@
 #
 # The collections come from tarballs built here (jada.agent from this checkout; amazon.aws and ansible.posix from
 # the `ansible` wheel, made installable). `ansible-builder build` runs with no network: pip in every build stage reads
-# a local wheelhouse (mounted with a pip.conf for the build only; the image keeps neither). The image carries a label
-# with the digest of everything it is made of, and is not rebuilt while that digest is unchanged.
+# a local wheelhouse (mounted with a pip.conf for the build only; the image keeps just their empty mount points). The
+# image carries a label with the digest of everything it is made of, and is not rebuilt while that digest is unchanged.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=hacking/env.sh
@@ -58,7 +58,7 @@ printf '[global]\nno-index = true\nfind-links = /wheels\n' > "$ee/pip.conf"
 # digests (a tarball's bytes change with every build, its MANIFEST.json and FILES.json only with its content).
 digest=$( {
     podman image inspect --format '{{.Id}}' "$base"
-    cat execution-environment.yml "$ee/requirements.txt" "$0"
+    cat execution-environment.yml "$ee/requirements.txt" "$root/hacking/ee.sh"
     ls "$wheels"
     for tarball in ee-build/*.tar.gz; do tar -xOzf "$tarball" MANIFEST.json FILES.json; done
 } | sha256sum | cut -c1-16)
