@@ -16,7 +16,9 @@ import boto3
 import testinfra
 
 sys.path.insert(0, os.path.join(os.environ['MOLECULE_PROJECT_DIRECTORY'], 'molecule', 'shared'))
+sys.path.insert(0, os.path.join(os.environ['MOLECULE_PROJECT_DIRECTORY'], 'tests', 'lightsail_endpoint'))
 import jada_molecule  # noqa: E402  pylint: disable=wrong-import-position
+import server  # noqa: E402  pylint: disable=wrong-import-position
 
 HOST = 'jada-molecule-drift'
 REPOSITORY_SETTINGS = '/srv/jada/orchestrator/.claude/settings.json'
@@ -106,6 +108,30 @@ def drift_remediation_on_a_drifted_host():
                  'nofile': jada_molecule.effective_nofile(target)}
         again = drift_run('report')
     return {'run': run, 'fixed': fixed, 'again': again}
+
+
+LIGHTSAIL_KEYS = ('AKIADRIFTPREFLIGHT00', 'drift-preflight-secret-do-not-print')
+
+
+def drift_runs_on_a_stopped_lightsail_instance():
+    """The host drifted, and its Lightsail instance says stopped (the endpoint is validated against botocore's model):
+    a report must not ask AWS at all, and a fix must ask before it touches the host, and then leave it as it was."""
+    target = host()
+    scenario = {'region': 'us-east-1', 'access_keys': [LIGHTSAIL_KEYS[0]],
+                'instances': {'jada-agent-drift': {'states': ['stopped']}}}
+    with drifted_by_hand(target), server.LightsailEndpoint(scenario) as endpoint:
+        args = ('-e', 'jada_agent_platform=lightsail', '-e', 'jada_agent_lightsail_instance=jada-agent-drift',
+                '-e', 'jada_agent_aws_endpoint_url=' + endpoint.url, '-e', 'jada_agent_aws_access_key=' + LIGHTSAIL_KEYS[0],
+                '-e', 'jada_agent_aws_secret_key=' + LIGHTSAIL_KEYS[1])
+        before = jada_molecule.state(target)
+        report = drift_run('report', *args)
+        report_requests = list(endpoint.requests)
+        fix = drift_run('remediate', *args)
+        fix_requests = endpoint.requests[len(report_requests):]
+        after = jada_molecule.state(target)
+        violations = list(endpoint.violations)
+    return {'before': before, 'after': after, 'report': report, 'report_requests': report_requests, 'fix': fix,
+            'fix_requests': fix_requests, 'violations': violations}
 
 
 def drift_check_of_a_stale_agent():
@@ -279,6 +305,7 @@ EXERCISES = [
     drift_check_on_a_converged_host,
     drift_report_on_a_drifted_host,
     drift_remediation_on_a_drifted_host,
+    drift_runs_on_a_stopped_lightsail_instance,
     drift_check_of_a_stale_agent,
     drift_check_with_a_host_it_cannot_reach,
     a_scheduled_drift_run,

@@ -125,6 +125,21 @@ def test_a_limited_run_reports_the_hosts_it_was_limited_to():
     assert failed_tasks(only_gone, gone) == [FAIL_TASK]
 
 
+def test_a_report_asks_no_instance_and_a_fix_asks_before_it_touches_the_host():
+    record = jada_molecule.results('drift_runs_on_a_stopped_lightsail_instance')
+    # The report reads the host only: its Lightsail instance is not asked about.
+    assert record['report']['report']['hosts_with_drift'] == [HOST] and record['report_requests'] == []
+    # The fix asks once, finds the instance stopped, and names it in the report, which fails the run.
+    assert [request['operation'] for request in record['fix_requests']] == ['GetInstances']
+    assert record['violations'] == []
+    fix = record['fix']
+    assert fix['rc'] != 0 and fix['stats'][HOST]['changed'] == 0
+    assert fix['report']['hosts_failed'] == [HOST] and fix['report']['hosts'][HOST]['fixed'] == []
+    assert 'jada-agent-drift' in fix['report']['hosts'][HOST]['failed']
+    assert 'stopped' in fix['report']['hosts'][HOST]['failed']
+    assert record['after'] == record['before']
+
+
 def test_the_host_is_as_the_converge_left_it(host):
     # Every file the exercises drifted is back byte for byte, and the agent runs on it with its limit.
     converged = jada_molecule.results('drift_check_on_a_converged_host')['before']
