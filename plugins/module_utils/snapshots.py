@@ -13,6 +13,10 @@ a marker of the phase the rollout reached.
 A rollout marks its snapshot ``started`` when it takes it, ``complete`` once verified and ``rolled-back`` when its
 snapshot was put back; ``abandoned`` when a later run was told to finish it instead. A ``started`` snapshot that is
 not the running rollout's is an unfinished rollout: a run killed, or a host lost, on the way.
+
+The rollout history is a JSON-lines file beside the snapshots (default /var/lib/jada-agent/rollouts.jsonl): one line
+per finished rollout, which outlives the snapshots that are pruned. The usage report reads it to find the last
+rollout and compare the windows before and after it.
 """
 
 from __future__ import annotations
@@ -31,6 +35,9 @@ PHASES = (STARTED, 'complete', 'rolled-back', 'abandoned')
 LEGACY_ID = 'before-rollout-ids'
 LAST = 'last'
 _ID = re.compile(r'^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$')
+HISTORY_KEYS = ('from_model', 'to_model', 'from_cli_version', 'to_cli_version')
+# About 200 bytes a line: the file stays small however often the fleet is rolled out.
+HISTORY_KEEP = 500
 
 
 def id_problem(rollout_id):
@@ -113,3 +120,24 @@ def summary(root):
     snapshots = list_snapshots(root)
     return {'path': root, 'count': len(snapshots), 'last': snapshots[-1] if snapshots else None,
             'unfinished': unfinished(snapshots)}
+
+
+def history_line(rollout_id, result, now, change):
+    """One line of the rollout history: when it finished, its id, how (``complete``, ``rolled-back``) and the change
+    it made, from ``change`` (HISTORY_KEYS; anything else is left out, so no content of a file can slip in)."""
+    entry = {'time': time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime(now)), 'rollout_id': rollout_id,
+             'result': result}
+    for key in HISTORY_KEYS:
+        value = (change or {}).get(key)
+        entry[key] = None if value in (None, '') else str(value)
+    return json.dumps(entry, sort_keys=True)
+
+
+def with_history_line(existing, line, keep=HISTORY_KEEP):
+    """The history file's new content (bytes): its complete lines, the newest ``keep`` - 1 of them, then ``line``.
+    A torn last line (a write cut short elsewhere) is dropped rather than glued to the new one."""
+    lines = existing.decode('utf-8', 'replace').split('\n')
+    # The text after the last newline: empty, or a torn line.
+    lines = [item for item in lines[:-1] if item.strip()]
+    lines = lines[-(keep - 1):] if keep > 1 else []
+    return ('\n'.join(lines + [line]) + '\n').encode('utf-8')

@@ -24,6 +24,9 @@ description:
     such as a drop-in or an environment file the rollout added.
   - Paths in O(links) are kept as what they are, not what they point to, so the link a version switch
     repoints (C(/opt/jada/bin/claude)) is put back as the same link.
+  - With O(history), a mark that moves a snapshot to C(complete) or C(rolled-back) also appends one line to the
+    rollout history O(history_file), in JSON lines of which the newest 500 are kept. A line says when, the rollout
+    id, the result and the change (O(history)). Marking a snapshot again with the same phase appends nothing.
   - O(state=absent) removes a snapshot (O(id)), or all of them.
   - The snapshots stay on the host in directories of mode 0700, because settings and environment files hold
     secrets; nothing of their content is returned.
@@ -60,6 +63,28 @@ options:
     description: The phase to record, for O(state=marked).
     type: str
     choices: [complete, rolled-back, abandoned]
+  history:
+    description:
+      - For O(state=marked), the change the rollout made, recorded in O(history_file) when the mark changes the phase.
+      - Only these keys are recorded; an empty value is recorded as C(null).
+    type: dict
+    suboptions:
+      from_model:
+        description: The model the agent ran before the rollout.
+        type: str
+      to_model:
+        description: The model the rollout set.
+        type: str
+      from_cli_version:
+        description: The Claude Code CLI version before the rollout.
+        type: str
+      to_cli_version:
+        description: The Claude Code CLI version the rollout installed.
+        type: str
+  history_file:
+    description: The rollout history, one JSON object per line, written in one step (never half a line).
+    type: path
+    default: /var/lib/jada-agent/rollouts.jsonl
   keep:
     description: How many snapshots to keep, the newest; older finished ones are removed when a snapshot is taken.
     type: int
@@ -111,12 +136,17 @@ EXAMPLES = r"""
     id: "{{ snapshot.id }}"
     state: restored
 
-- name: Record that the rollout was verified
+- name: Record that the rollout was verified, and what it changed in the rollout history
   jada.agent.config_snapshot:
     path: /var/lib/jada-agent/snapshot
     id: "{{ snapshot.id }}"
     state: marked
     phase: complete
+    history:
+      from_model: claude-haiku-4-5
+      to_model: claude-sonnet-4-6
+      from_cli_version: 2.1.327
+      to_cli_version: 2.1.328
 """
 
 RETURN = r"""
@@ -153,6 +183,18 @@ restored:
   returned: always
   type: list
   elements: str
+history:
+  description: The line appended to O(history_file), as an object.
+  returned: when O(state=marked) changed the phase to C(complete) or C(rolled-back) and O(history) is set
+  type: dict
+  sample:
+    time: '2026-12-01T04:05:00Z'
+    rollout_id: 20261201T040412Z-1f2e
+    result: complete
+    from_model: claude-haiku-4-5
+    to_model: claude-sonnet-4-6
+    from_cli_version: 2.1.327
+    to_cli_version: 2.1.328
 """
 
 import binascii
@@ -422,13 +464,37 @@ def mark(module, root):
         module.fail_json(msg='state=marked needs phase (%s)' % ', '.join(snapshots.PHASES[1:]))
     entry = chosen(module, root, 'marked')
     changed = entry['phase'] != module.params['phase']
+    now = time.time()
+    result = dict(changed=changed, id=entry['id'], phase=module.params['phase'], files=[], restored=[])
     if changed and not module.check_mode:
         try:
             write_marker(os.path.join(root, entry['id']),
-                         snapshots.marker(module.params['phase'], time.time(), entry['since']))
+                         snapshots.marker(module.params['phase'], now, entry['since']))
         except (IOError, OSError) as exc:
             module.fail_json(msg='cannot mark the snapshot %s in %s: %s' % (entry['id'], root, exc))
-    module.exit_json(changed=changed, id=entry['id'], phase=module.params['phase'], files=[], restored=[])
+    if changed and module.params['history'] is not None and module.params['phase'] in ('complete', 'rolled-back'):
+        line = snapshots.history_line(entry['id'], module.params['phase'], now, module.params['history'])
+        result['history'] = json.loads(line)
+        if not module.check_mode:
+            append_history(module, module.params['history_file'], line)
+    module.exit_json(**result)
+
+
+def append_history(module, path, line):
+    try:
+        with open(path, 'rb') as handle:
+            existing = handle.read()
+    except (IOError, OSError):
+        existing = b''
+    try:
+        directory = os.path.dirname(path)
+        if not os.path.isdir(directory):
+            os.makedirs(directory, 0o755)
+        replace_file(path, snapshots.with_history_line(existing, line),
+                     prepare=lambda temporary: os.chmod(temporary, 0o644))
+    except (IOError, OSError) as exc:
+        module.fail_json(msg='the rollout is marked, but its line could not be added to the rollout history %s: %s'
+                         % (path, exc))
 
 
 def main():
@@ -438,6 +504,8 @@ def main():
             state=dict(type='str', choices=['present', 'restored', 'marked', 'absent'], default='present'),
             id=dict(type='str'),
             phase=dict(type='str', choices=list(snapshots.PHASES[1:])),
+            history=dict(type='dict', options=dict((key, dict(type='str')) for key in snapshots.HISTORY_KEYS)),
+            history_file=dict(type='path', default='/var/lib/jada-agent/rollouts.jsonl'),
             keep=dict(type='int', default=5),
             files=dict(type='list', elements='path', default=[]),
             directories=dict(type='list', elements='path', default=[]),

@@ -135,3 +135,18 @@ def test_the_unit_keeps_each_hardening_directive_this_host_can_apply_and_only_th
     assert ('%s=%s' % (directive, value) in unit) == (not refused)
     if refused:
         assert left_out[directive]['warning'] in read['plan']['warnings']
+
+
+def test_each_rollout_that_changed_the_host_left_one_line_in_the_rollout_history(host):
+    defaults = pathlib.Path(os.environ['MOLECULE_PROJECT_DIRECTORY']) / 'roles' / 'orchestrator' / 'defaults' / 'main.yml'
+    pinned = yaml.safe_load(defaults.read_text())['jada_agent_cli_version']
+    history = host.file('/var/lib/jada-agent/rollouts.jsonl')
+    lines = [json.loads(line) for line in history.content_string.splitlines()]
+    # The converge moved the model and the CLI; the side effect's rollout only restarted the agent; the runs that
+    # found the host converged (idempotence, the side effect's second run) recorded nothing.
+    assert [(line['result'], line['from_model'], line['to_model'], line['from_cli_version'], line['to_cli_version'])
+            for line in lines] == [
+        ('complete', 'claude-haiku-4-5', 'claude-sonnet-4-6', os.environ['JADA_PREVIOUS_CLAUDE_CODE_VERSION'], pinned),
+        ('complete', 'claude-sonnet-4-6', 'claude-sonnet-4-6', pinned, pinned)]
+    assert lines[0]['rollout_id'] != lines[1]['rollout_id']
+    assert history.mode == 0o644

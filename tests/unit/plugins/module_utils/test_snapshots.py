@@ -91,3 +91,29 @@ def test_list_snapshots_of_a_missing_root(tmp_path):
     assert snapshots.list_snapshots(str(tmp_path / 'missing')) == []
     assert snapshots.summary(str(tmp_path / 'missing')) == {'path': str(tmp_path / 'missing'), 'count': 0,
                                                             'last': None, 'unfinished': None}
+
+
+@pytest.mark.parametrize('existing, keep, kept', [
+    (b'', 3, []),
+    (b'{"n": 1}\n{"n": 2}\n', 3, ['{"n": 1}', '{"n": 2}']),
+    # Only the newest keep - 1 stay beside the new line.
+    (b'{"n": 1}\n{"n": 2}\n{"n": 3}\n', 3, ['{"n": 2}', '{"n": 3}']),
+    # A torn last line is dropped, blank lines too.
+    (b'{"n": 1}\n\n{"n": 2', 3, ['{"n": 1}']),
+    (b'{"n": 1}\n', 1, []),
+])
+def test_with_history_line(existing, keep, kept):
+    content = snapshots.with_history_line(existing, '{"new": true}', keep)
+
+    assert content.endswith(b'\n')
+    assert content.decode().splitlines() == kept + ['{"new": true}']
+
+
+def test_history_line_records_only_the_change():
+    change = {'from_model': 'claude-haiku-4-5', 'to_model': 'claude-sonnet-4-6', 'from_cli_version': '',
+              'to_cli_version': 2.1, 'env': {'ANTHROPIC_API_KEY': 'sk-secret'}}
+    line = json.loads(snapshots.history_line('r1', 'complete', 0, change))
+
+    assert line == {'time': '1970-01-01T00:00:00Z', 'rollout_id': 'r1', 'result': 'complete',
+                    'from_model': 'claude-haiku-4-5', 'to_model': 'claude-sonnet-4-6', 'from_cli_version': None,
+                    'to_cli_version': '2.1'}

@@ -206,6 +206,55 @@ def test_phases_are_marked(host, run):
     assert state['phase'] == 'complete' and state['since'] <= state['time']
 
 
+CHANGE = {'from_model': 'claude-haiku-4-5', 'to_model': 'claude-sonnet-4-6', 'from_cli_version': '2.1.327',
+          'to_cli_version': '2.1.328'}
+
+
+def history_of(host):
+    path = host.root / 'rollouts.jsonl'
+    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+
+
+def test_a_finished_rollout_gets_one_history_line(host, run):
+    history_file = str(host.root / 'rollouts.jsonl')
+    run(host.args())
+    marked = run(host.args('marked', phase='complete', history=CHANGE, history_file=history_file))
+    # The same mark again (a rerun of the task): no second line.
+    run(host.args('marked', phase='complete', history=CHANGE, history_file=history_file))
+    run(host.args(id='r2'))
+    run(host.args('marked', id='r2', phase='rolled-back', history=dict(CHANGE, from_cli_version=''),
+                  history_file=history_file))
+
+    history = history_of(host)
+    assert [(line['rollout_id'], line['result']) for line in history] == [('r1', 'complete'), ('r2', 'rolled-back')]
+    assert dict((key, history[0][key]) for key in CHANGE) == CHANGE
+    assert history[1]['from_cli_version'] is None
+    assert re.match(r'^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$', history[0]['time'])
+    assert marked['history'] == history[0]
+    assert mode_of(history_file) == 0o644
+
+
+@pytest.mark.parametrize('args', [
+    dict(phase='complete'),
+    dict(phase='abandoned', history=CHANGE),
+])
+def test_no_history_line_without_a_change_or_for_an_abandoned_rollout(host, run, args):
+    run(host.args())
+    result = run(host.args('marked', history_file=str(host.root / 'rollouts.jsonl'), **args))
+
+    assert result['changed'] is True and 'history' not in result
+    assert history_of(host) == []
+
+
+def test_check_mode_writes_no_history(host, run):
+    run(host.args())
+    result = run(host.args('marked', phase='complete', history=CHANGE,
+                           history_file=str(host.root / 'rollouts.jsonl')), check_mode=True)
+
+    assert result['history']['to_model'] == 'claude-sonnet-4-6'
+    assert history_of(host) == []
+
+
 def test_only_the_newest_finished_snapshots_are_kept(host, run):
     for name in ('r1', 'r2', 'r3'):
         run(host.args(id=name))
