@@ -13,6 +13,10 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 ansible_bundle_version=12.3.0
 bundled_collections=(containers/podman amazon/aws ansible/posix community/general)
 apt_packages=(podman runc debootstrap uidmap slirp4netns fuse-overlayfs git make openssh-client)
+# sha256 of the npm package @ccusage/ccusage-linux-x64, by version (JADA_CCUSAGE_VERSION in hacking/env.sh).
+declare -A ccusage_sha256=(
+    [20.0.24]=9bb1226e847827df692ffd6696bfbead1f2dd36ee569da6ef80dfe44467ec21b
+)
 
 log() { printf '[setup] %s\n' "$*"; }
 
@@ -150,6 +154,37 @@ PYTHON
     echo "$sha256" > "$tarball.sha256"
 }
 
+fetch_ccusage() {
+    # The native binary only: the ccusage package itself is a Node launcher that looks for it among its optional
+    # dependencies, and running the binary directly needs neither Node nor a network.
+    local version=$JADA_CCUSAGE_VERSION sha256 dir tarball
+    sha256=${ccusage_sha256[$version]:-}
+    if [ -z "$sha256" ]; then
+        echo "no sha256 pinned for ccusage $version: add it to ccusage_sha256 in hacking/setup.sh" >&2
+        exit 1
+    fi
+    dir="$JADA_WORK/cache/ccusage"
+    tarball="$dir/ccusage-ccusage-linux-x64-$version.tgz"
+    if [ -x "$JADA_CCUSAGE" ] && [ -f "$tarball.sha256" ] && [ "$(cat "$tarball.sha256")" = "$sha256" ]; then
+        return
+    fi
+    command -v npm >/dev/null || install_system_packages_named npm
+    mkdir -p "$dir"
+    log "fetching @ccusage/ccusage-linux-x64@$version with npm (about 2 MB, once)"
+    (cd "$dir" && npm pack --silent "@ccusage/ccusage-linux-x64@$version" >/dev/null)
+    if [ "$(sha256sum "$tarball" | cut -d' ' -f1)" != "$sha256" ]; then
+        echo "$tarball does not have the sha256 pinned in hacking/setup.sh ($sha256)" >&2
+        rm -f "$tarball"
+        exit 1
+    fi
+    mkdir -p "$(dirname "$JADA_CCUSAGE")"
+    # The package leaves the binary without its execute bit; the launcher would chmod it at first run.
+    tar -xzOf "$tarball" package/bin/ccusage > "$JADA_CCUSAGE.new"
+    chmod 0755 "$JADA_CCUSAGE.new"
+    mv "$JADA_CCUSAGE.new" "$JADA_CCUSAGE"
+    echo "$sha256" > "$tarball.sha256"
+}
+
 prime_ansible_test_pip_bootstrap() {
     # ansible-test downloads get-pip.py from a host these machines cannot reach; it uses this cache first.
     local cache="$HOME/.ansible/test/cache"
@@ -174,6 +209,7 @@ main() {
     fetch_claude_code
     # The version the Molecule orchestrators start from, so every rollout there also moves the CLI.
     fetch_claude_code "$JADA_PREVIOUS_CLAUDE_CODE_VERSION"
+    fetch_ccusage
     prime_ansible_test_pip_bootstrap
     log "ready in $((SECONDS - started)) s (virtualenv $JADA_VENV, image $JADA_TEST_IMAGE)"
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, as README.md and .ci/run call it: set up, then every stage, each timed.
-# Usage: hacking/test.sh [STAGE...]   (default: all; stages: sanity units lint molecule compat conformance demo build
-# ecosystem)
+# Usage: hacking/test.sh [STAGE...]   (default: all; stages: sanity units usage lint molecule compat conformance demo
+# build ecosystem)
 # A failed stage does not stop the others; the exit status is non-zero when any stage failed. The Molecule scenarios,
 # compat, conformance and demo run in two lanes side by side (JADA_TEST_SERIAL=1: one after the other).
 set -uo pipefail
@@ -60,6 +60,11 @@ units() {
 
 lint() {
     ansible-lint --offline --profile production
+}
+
+usage_tests() {
+    # jada.agent.agent_usage_info on transcripts the real CLI writes, against the pinned ccusage (tests/usage).
+    PYTHONPATH="$root/collections" python -m pytest -q -p no:cacheprovider "$root/tests/usage"
 }
 
 molecule_scenario() {
@@ -198,6 +203,7 @@ run() {
         sanity) want sanity && stage sanity sanity ;;
         units) want units && stage units units ;;
         lint) want lint && stage ansible-lint lint ;;
+        usage) want usage && stage usage usage_tests ;;
         # The second target platform: Debian trixie, systemd 257, Python 3.13.
         molecule-default-trixie)
             want molecule && JADA_TEST_IMAGE=localhost/jada-agent-systemd:trixie stage "$1" molecule_scenario default ;;
@@ -216,7 +222,7 @@ run() {
 run_all() { local name; for name in "$@"; do run "$name"; done; }
 
 selected=("$@")
-first=(sanity units lint)
+first=(sanity units usage lint)
 # Two lanes side by side on the 2 cores CI has: the rollback scenario mostly waits (for restarts, settle windows, killed
 # runs) and took as long beside the other lane as alone (1084 s against 1106 s); the others took about 1.25x. Their
 # stages share nothing: each has containers, ports and Molecule state of its own (the two default scenarios, on one

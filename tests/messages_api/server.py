@@ -34,21 +34,38 @@ The scenario (a JSON object; every key is optional):
     The answer's text (default ``OK``).
 ``usage``
     ``input_tokens``, ``output_tokens``, ``cache_creation_input_tokens``, ``cache_read_input_tokens`` of each
-    answer (defaults 12, 4, 0, 0).
+    answer (defaults 12, 4, 0, 0), and ``cache_creation``, the split of the cache writes by lifetime
+    (``{"ephemeral_5m_input_tokens": N, "ephemeral_1h_input_tokens": N}``; by default all of
+    ``cache_creation_input_tokens`` as 5-minute writes, as the API reports the CLI's default cache control; ``null``
+    leaves the split out, as older API versions did). A streamed answer carries the input and cache counts in
+    ``message_start`` and the final ``output_tokens`` in ``message_delta``, as the API sends them.
 ``delay_seconds``
     Wait this long before answering.
 ``error``
     Answer every request with this API error type instead (``not_found_error`` 404, ``overloaded_error`` 529,
     ``rate_limit_error`` 429, ``api_error`` 500, ``authentication_error`` 401, ``permission_error`` 403,
     ``invalid_request_error`` 400).
+``fail_first``
+    ``{"error": TYPE, "count": N}``: answer the first N requests of each model with that API error, counted since
+    the scenario was set or its file changed, then answer normally (the CLI retries a 529 meanwhile).
+``tool_use``
+    ``{"name": TOOL, "input": {...}}`` (optionally ``"text"``): a request whose last user message holds no
+    ``tool_result`` block is answered with a text block (``text``, else the answer's text) and a call of that tool
+    with a fresh ``toolu_`` id, stop reason ``tool_use``; streamed, the call's input comes as ``input_json_delta``
+    pieces. A request that carries the ``tool_result``, or whose ``tools`` do not offer that tool (a subagent
+    without it), gets the plain text answer. So the CLI runs one real tool round trip per prompt.
 ``models``
     ``{model ID: {...}}``: the keys above for requests of that model only (they win over the top-level ones).
     ``"*"`` matches any model not listed.
+
+The request log has, per request: time, model, HTTP status, error, message and request ids, the usage answered,
+``stop_reason``, the ``tool_use`` name called (or null) and whether the request carried a ``tool_result``.
 """
 
 from __future__ import annotations
 
 import argparse
+import copy
 import datetime
 import http.server
 import json
@@ -74,22 +91,82 @@ DEFAULT_USAGE = {
     'output_tokens': 4,
     'cache_creation_input_tokens': 0,
     'cache_read_input_tokens': 0,
+    'cache_creation': {'ephemeral_5m_input_tokens': 0, 'ephemeral_1h_input_tokens': 0},
 }
-SCENARIO_KEYS = ('text', 'usage', 'delay_seconds', 'error')
+SCENARIO_KEYS = ('text', 'usage', 'delay_seconds', 'error', 'fail_first', 'tool_use')
+
+
+def answer_usage(usage):
+    """The usage of one answer: the scenario's counts over the defaults, with the cache-write split."""
+    merged = dict(DEFAULT_USAGE, **usage)
+    if 'cache_creation' not in usage:
+        # The CLI asks for the 5-minute cache, so the API reports every cache write as a 5-minute one. Without
+        # this split the CLI records zeros there, and ccusage then counts no cache writes at all.
+        merged['cache_creation'] = {'ephemeral_5m_input_tokens': merged['cache_creation_input_tokens'],
+                                    'ephemeral_1h_input_tokens': 0}
+    elif merged['cache_creation'] is None:
+        del merged['cache_creation']
+    return merged
 
 
 def answer_plan(scenario, model):
     """What to answer a request for model: a dict of SCENARIO_KEYS, the model's own entry winning."""
-    plan = {'text': 'OK', 'usage': dict(DEFAULT_USAGE), 'delay_seconds': 0, 'error': None}
+    plan = {'text': 'OK', 'usage': answer_usage({}), 'delay_seconds': 0, 'error': None, 'fail_first': None,
+            'tool_use': None}
     models = scenario.get('models') or {}
     entry = models.get(model, models.get('*', {}))
     for layer in (scenario, entry):
         for key in SCENARIO_KEYS:
             if key in layer:
-                plan[key] = dict(DEFAULT_USAGE, **layer[key]) if key == 'usage' else layer[key]
-    if plan['error'] is not None and plan['error'] not in ERROR_STATUS:
-        raise ValueError('unknown API error type %r; known: %s' % (plan['error'], ', '.join(sorted(ERROR_STATUS))))
+                plan[key] = answer_usage(layer[key]) if key == 'usage' else layer[key]
+    check_error_type(plan['error'])
+    if plan['fail_first'] is not None:
+        check_error_type(plan['fail_first'].get('error'))
+        count = plan['fail_first'].get('count')
+        if not isinstance(count, int) or isinstance(count, bool) or count < 0:
+            raise ValueError('fail_first needs a count of 0 or more, not %r' % (count,))
+    call = plan['tool_use']
+    if call is not None and not (isinstance(call.get('name'), str) and isinstance(call.get('input'), dict)):
+        raise ValueError('tool_use needs a "name" (string) and an "input" (object)')
     return plan
+
+
+def check_error_type(error_type):
+    if error_type is not None and error_type not in ERROR_STATUS:
+        raise ValueError('unknown API error type %r; known: %s' % (error_type, ', '.join(sorted(ERROR_STATUS))))
+
+
+def last_user_content(body):
+    """The content blocks of the request's last user message (a plain string counts as one text block)."""
+    for entry in reversed(body.get('messages') or []):
+        if isinstance(entry, dict) and entry.get('role') == 'user':
+            content = entry.get('content')
+            return content if isinstance(content, list) else [{'type': 'text', 'text': content}]
+    return []
+
+
+def tool_call(plan, body):
+    """The tool_use block to answer this request with, or None for a plain text answer."""
+    call = plan['tool_use']
+    if call is None:
+        return None
+    if any(isinstance(block, dict) and block.get('type') == 'tool_result' for block in last_user_content(body)):
+        return None
+    offered = body.get('tools')
+    # A model never calls a tool it was not offered: a subagent without the tool answers in text, instead of
+    # calling it again and again.
+    if offered is not None and not any(isinstance(tool, dict) and tool.get('name') == call['name']
+                                       for tool in offered):
+        return None
+    return {'type': 'tool_use', 'id': 'toolu_' + uuid.uuid4().hex[:24], 'name': call['name'],
+            'input': call['input']}
+
+
+def content_blocks(plan, call):
+    """The answer's content: the text, then the tool call if there is one."""
+    if call is None:
+        return [{'type': 'text', 'text': plan['text']}]
+    return [{'type': 'text', 'text': plan['tool_use'].get('text', plan['text'])}, call]
 
 
 def error_body(error_type, model):
@@ -105,35 +182,51 @@ def error_body(error_type, model):
     }
 
 
-def message(model, plan, message_id):
+def message(model, plan, message_id, blocks=None):
     """The non-streaming answer."""
+    blocks = content_blocks(plan, None) if blocks is None else blocks
     return {
         'id': message_id,
         'type': 'message',
         'role': 'assistant',
         'model': model,
-        'content': [{'type': 'text', 'text': plan['text']}],
-        'stop_reason': 'end_turn',
+        'content': blocks,
+        'stop_reason': 'tool_use' if blocks[-1]['type'] == 'tool_use' else 'end_turn',
         'stop_sequence': None,
-        'usage': dict(plan['usage']),
+        'usage': copy.deepcopy(plan['usage']),
     }
 
 
-def stream_events(model, plan, message_id):
+def stream_events(model, plan, message_id, blocks=None):
     """The streamed answer: (event name, data) pairs in the order the API sends them."""
-    usage = plan['usage']
-    start_usage = dict(usage, output_tokens=1)
-    started = dict(message(model, plan, message_id), content=[], stop_reason=None, usage=start_usage)
+    whole = message(model, plan, message_id, blocks)
+    usage = whole['usage']
+    # The API counts input and cache tokens once, at the start; output tokens only once the answer is done.
+    start_usage = dict(usage, output_tokens=min(usage['output_tokens'], 1))
+    started = dict(whole, content=[], stop_reason=None, usage=start_usage)
     yield 'message_start', {'type': 'message_start', 'message': started}
-    yield 'content_block_start', {'type': 'content_block_start', 'index': 0,
-                                  'content_block': {'type': 'text', 'text': ''}}
-    yield 'ping', {'type': 'ping'}
-    yield 'content_block_delta', {'type': 'content_block_delta', 'index': 0,
-                                  'delta': {'type': 'text_delta', 'text': plan['text']}}
-    yield 'content_block_stop', {'type': 'content_block_stop', 'index': 0}
-    yield 'message_delta', {'type': 'message_delta', 'delta': {'stop_reason': 'end_turn', 'stop_sequence': None},
+    for index, block in enumerate(whole['content']):
+        yield 'content_block_start', {'type': 'content_block_start', 'index': index,
+                                      'content_block': dict(block, input={}) if block['type'] == 'tool_use'
+                                      else dict(block, text='')}
+        if index == 0:
+            yield 'ping', {'type': 'ping'}
+        for delta in block_deltas(block):
+            yield 'content_block_delta', {'type': 'content_block_delta', 'index': index, 'delta': delta}
+        yield 'content_block_stop', {'type': 'content_block_stop', 'index': index}
+    yield 'message_delta', {'type': 'message_delta',
+                            'delta': {'stop_reason': whole['stop_reason'], 'stop_sequence': None},
                             'usage': {'output_tokens': usage['output_tokens']}}
     yield 'message_stop', {'type': 'message_stop'}
+
+
+def block_deltas(block):
+    if block['type'] != 'tool_use':
+        return [{'type': 'text_delta', 'text': block['text']}]
+    # The API streams a call's input as pieces of its JSON text, the first one often empty.
+    text = json.dumps(block['input'])
+    middle = len(text) // 2
+    return [{'type': 'input_json_delta', 'partial_json': piece} for piece in ('', text[:middle], text[middle:])]
 
 
 class ScenarioFile:
@@ -143,17 +236,27 @@ class ScenarioFile:
         self.path = path
         self.stamp = None
         self.scenario = initial or {}
+        # Bumped whenever the scenario is replaced: fail_first counts requests from there.
+        self.generation = 0
         self.lock = threading.Lock()
 
+    def replace(self, scenario):
+        with self.lock:
+            self.scenario = scenario
+            self.generation += 1
+
     def current(self):
+        """The scenario and its generation."""
         if not self.path:
-            return self.scenario
+            return self.scenario, self.generation
         with self.lock:
             try:
                 info = os.stat(self.path)
             except FileNotFoundError:
-                self.scenario, self.stamp = {}, None
-                return self.scenario
+                if self.stamp is not None:
+                    self.scenario, self.stamp = {}, None
+                    self.generation += 1
+                return self.scenario, self.generation
             stamp = (info.st_mtime_ns, info.st_size, info.st_ino)
             if stamp != self.stamp:
                 try:
@@ -162,9 +265,10 @@ class ScenarioFile:
                     if not isinstance(loaded, dict):
                         raise ValueError('the scenario must be a JSON object')
                     self.scenario, self.stamp = loaded, stamp
+                    self.generation += 1
                 except ValueError as exc:
                     sys.stderr.write('scenario %s not loaded: %s\n' % (self.path, exc))
-            return self.scenario
+            return self.scenario, self.generation
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -214,11 +318,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
                            error_body('not_found_error' if path != '/v1/messages' else 'invalid_request_error',
                                       model))
             return
+        scenario, generation = self.server.scenario.current()
         try:
-            plan = answer_plan(self.server.scenario.current(), model)
+            plan = answer_plan(scenario, model)
+            call = tool_call(plan, body)
         except (ValueError, TypeError, AttributeError) as exc:
             sys.stderr.write('scenario error: %s\n' % exc)
-            plan = dict(answer_plan({}, model), error='api_error')
+            plan, call = dict(answer_plan({}, model), error='api_error'), None
+        if not plan['error'] and plan['fail_first'] and self.server.fails(model, generation,
+                                                                          plan['fail_first']['count']):
+            plan = dict(plan, error=plan['fail_first']['error'])
         stream = bool(body.get('stream'))
         started = time.time()
         if plan['delay_seconds']:
@@ -226,6 +335,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         request_id = 'req_' + uuid.uuid4().hex[:24]
         status = ERROR_STATUS[plan['error']] if plan['error'] else 200
         message_id = 'msg_' + uuid.uuid4().hex[:24]
+        blocks = None if plan['error'] else content_blocks(plan, call)
         self.server.record({
             'time': datetime.datetime.now(datetime.timezone.utc).isoformat(),
             'path': path,
@@ -236,6 +346,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
             'id': None if plan['error'] else message_id,
             'request_id': request_id,
             'usage': None if plan['error'] else plan['usage'],
+            'stop_reason': None if plan['error'] else ('tool_use' if call else 'end_turn'),
+            'tool_use': call['name'] if call and not plan['error'] else None,
+            'tool_result': any(isinstance(block, dict) and block.get('type') == 'tool_result'
+                               for block in last_user_content(body)),
             'delay_seconds': plan['delay_seconds'],
             'received': started,
             # The size of what the CLI sends (system prompt, tools, messages), never its text: it tells what a
@@ -246,18 +360,18 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if plan['error']:
             self.send_json(status, error_body(plan['error'], model), {'request-id': request_id})
         elif stream:
-            self.send_stream(model, plan, message_id, request_id)
+            self.send_stream(model, plan, message_id, request_id, blocks)
         else:
-            self.send_json(200, message(model, plan, message_id), {'request-id': request_id})
+            self.send_json(200, message(model, plan, message_id, blocks), {'request-id': request_id})
 
-    def send_stream(self, model, plan, message_id, request_id):
+    def send_stream(self, model, plan, message_id, request_id, blocks=None):
         self.send_response(200)
         self.send_header('Content-Type', 'text/event-stream')
         self.send_header('Cache-Control', 'no-cache')
         self.send_header('request-id', request_id)
         self.send_header('Connection', 'close')
         self.end_headers()
-        for event, data in stream_events(model, plan, message_id):
+        for event, data in stream_events(model, plan, message_id, blocks):
             self.wfile.write(('event: %s\ndata: %s\n\n' % (event, json.dumps(data))).encode('utf-8'))
             self.wfile.flush()
         self.close_connection = True
@@ -273,6 +387,18 @@ class Server(http.server.ThreadingHTTPServer):
         self.quiet = quiet
         self.log = []
         self.log_lock = threading.Lock()
+        self.failures = {}
+        self.failures_generation = None
+        self.failures_lock = threading.Lock()
+
+    def fails(self, model, generation, count):
+        """Whether this request of model is one of the first count since the scenario's generation began."""
+        with self.failures_lock:
+            if generation != self.failures_generation:
+                self.failures, self.failures_generation = {}, generation
+            seen = self.failures.get(model, 0)
+            self.failures[model] = seen + 1
+            return seen < count
 
     def record(self, entry):
         with self.log_lock:
@@ -287,7 +413,8 @@ class MessagesAPI:
 
     def __init__(self, scenario=None, scenario_path=None, log_path=None):
         self.server = Server(('127.0.0.1', 0), ScenarioFile(scenario_path, scenario), log_path)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        # A short poll: leaving the context waits for the serving loop to notice the shutdown.
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={'poll_interval': 0.05}, daemon=True)
         self.url = 'http://127.0.0.1:%d' % self.server.server_address[1]
 
     def __enter__(self):
@@ -299,7 +426,7 @@ class MessagesAPI:
         self.server.server_close()
 
     def set_scenario(self, scenario):
-        self.server.scenario.scenario = scenario
+        self.server.scenario.replace(scenario)
 
     def requests(self):
         with self.server.log_lock:

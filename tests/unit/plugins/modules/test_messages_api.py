@@ -178,3 +178,192 @@ def test_the_command_line_writes_its_port_file(tmp_path):
         os.kill(pid, 15)
         os.waitpid(pid, 0)
     assert status == 200
+
+
+BASH_CALL = {'name': 'Bash', 'input': {'command': 'echo hi', 'description': 'Print hi'}}
+TOOL_RESULT = [{'type': 'tool_result', 'tool_use_id': 'toolu_1', 'content': 'hi'},
+               {'type': 'text', 'text': PROMPT}]
+
+
+def conversation(model, last_user, tools=None, stream=True):
+    """A request whose last user message has the content last_user; tools as the CLI offers them (names only)."""
+    request = {'model': model, 'max_tokens': 100, 'stream': stream,
+               'messages': [{'role': 'user', 'content': PROMPT},
+                            {'role': 'assistant', 'content': [{'type': 'text', 'text': 'earlier'}]},
+                            {'role': 'user', 'content': last_user}]}
+    if tools is not None:
+        request['tools'] = [{'name': name, 'input_schema': {'type': 'object'}} for name in tools]
+    return request
+
+
+def streamed_message(events):
+    """The answer a client assembles from the events: content blocks (tool inputs parsed), stop reason, usage."""
+    blocks, usage, stop_reason = [], None, None
+    for name, data in events:
+        if name == 'message_start':
+            usage = dict(data['message']['usage'])
+        elif name == 'content_block_start':
+            blocks.append(dict(data['content_block'], partial=''))
+        elif name == 'content_block_delta' and data['delta']['type'] == 'text_delta':
+            blocks[data['index']]['text'] += data['delta']['text']
+        elif name == 'content_block_delta':
+            blocks[data['index']]['partial'] += data['delta']['partial_json']
+        elif name == 'message_delta':
+            usage.update(data['usage'])
+            stop_reason = data['delta']['stop_reason']
+    for block in blocks:
+        partial = block.pop('partial')
+        if block['type'] == 'tool_use':
+            block['input'] = json.loads(partial)
+    return blocks, stop_reason, usage
+
+
+@pytest.mark.parametrize('last_user, tools, model, expected_types, stop_reason', [
+    ('run it', None, 'claude-sonnet-4-6', ['text', 'tool_use'], 'tool_use'),
+    ([{'type': 'text', 'text': 'run it'}], ['Read', 'Bash'], 'claude-sonnet-4-6', ['text', 'tool_use'], 'tool_use'),
+    (TOOL_RESULT, ['Bash'], 'claude-sonnet-4-6', ['text'], 'end_turn'),
+    # A subagent that is not offered the tool answers in text rather than calling it.
+    ('run it', ['Read'], 'claude-sonnet-4-6', ['text'], 'end_turn'),
+    # The call is scripted for sonnet only.
+    ('run it', ['Bash'], 'claude-haiku-4-5', ['text'], 'end_turn'),
+])
+@pytest.mark.parametrize('stream', [True, False])
+def test_a_scripted_tool_call_until_the_tool_result_comes_back(last_user, tools, model, expected_types, stop_reason,
+                                                               stream):
+    scenario = {'text': 'done', 'models': {'claude-sonnet-4-6': {'tool_use': dict(BASH_CALL, text='calling')}}}
+    with server.MessagesAPI(scenario) as api:
+        status, dummy, text = post(api.url, conversation(model, last_user, tools, stream))
+        log = api.requests()
+    assert status == 200
+    if stream:
+        blocks, stop, dummy = streamed_message(sse_events(text))
+    else:
+        answer = json.loads(text)
+        blocks, stop = answer['content'], answer['stop_reason']
+    assert [block['type'] for block in blocks] == expected_types and stop == stop_reason
+    if stop_reason == 'tool_use':
+        assert blocks[0] == {'type': 'text', 'text': 'calling'}
+        assert blocks[1]['id'].startswith('toolu_') and blocks[1]['id'] != log[0]['id']
+        assert (blocks[1]['name'], blocks[1]['input']) == ('Bash', BASH_CALL['input'])
+    else:
+        assert blocks == [{'type': 'text', 'text': 'done'}]
+    assert (log[0]['stop_reason'], log[0]['tool_use']) == (stop_reason, 'Bash' if stop_reason == 'tool_use' else None)
+    assert log[0]['tool_result'] == (last_user is TOOL_RESULT)
+
+
+def test_a_streamed_tool_call_has_the_api_events():
+    with server.MessagesAPI({'tool_use': BASH_CALL, 'text': 'one'}) as api:
+        text = post(api.url, conversation('claude-sonnet-4-6', 'run it'))[2]
+        again = post(api.url, conversation('claude-sonnet-4-6', 'run it'))[2]
+    events = sse_events(text)
+    assert [name for name, data in events] == [
+        'message_start', 'content_block_start', 'ping', 'content_block_delta', 'content_block_stop',
+        'content_block_start', 'content_block_delta', 'content_block_delta', 'content_block_delta',
+        'content_block_stop', 'message_delta', 'message_stop']
+    start = events[5][1]
+    assert start['index'] == 1 and start['content_block']['input'] == {}
+    assert start['content_block']['type'] == 'tool_use' and start['content_block']['id'].startswith('toolu_')
+    assert all(data['delta']['type'] == 'input_json_delta' for name, data in events[6:9])
+    assert events[10][1]['delta']['stop_reason'] == 'tool_use'
+    # Every answer calls with a fresh id.
+    assert sse_events(again)[5][1]['content_block']['id'] != start['content_block']['id']
+
+
+@pytest.mark.parametrize('scenario, models, statuses', [
+    ({'fail_first': {'error': 'overloaded_error', 'count': 2}}, ['s', 's', 's'], [529, 529, 200]),
+    # Counted per model.
+    ({'fail_first': {'error': 'overloaded_error', 'count': 1}}, ['s', 'h', 's', 'h'], [529, 529, 200, 200]),
+    ({'models': {'s': {'fail_first': {'error': 'overloaded_error', 'count': 1}}}}, ['h', 's', 's'], [200, 529, 200]),
+    ({'fail_first': {'error': 'rate_limit_error', 'count': 1}}, ['s', 's'], [429, 200]),
+    ({'fail_first': {'error': 'overloaded_error', 'count': 0}}, ['s'], [200]),
+    # A model's own fail_first wins; null switches it off.
+    ({'fail_first': {'error': 'overloaded_error', 'count': 1}, 'models': {'h': {'fail_first': None}}}, ['h', 's'],
+     [200, 529]),
+    # An error for every request stays one.
+    ({'error': 'api_error', 'fail_first': {'error': 'overloaded_error', 'count': 1}}, ['s', 's'], [500, 500]),
+])
+def test_fail_first_answers_the_first_requests_of_each_model_with_an_error(scenario, models, statuses):
+    with server.MessagesAPI(scenario) as api:
+        answers = [post(api.url, body(model)) for model in models]
+        log = api.requests()
+    assert [status for status, dummy, dummy2 in answers] == statuses
+    assert [entry['status'] for entry in log] == statuses
+    for status, dummy, text in answers:
+        if status != 200:
+            assert json.loads(text)['type'] == 'error'
+        else:
+            assert sse_events(text)[0][0] == 'message_start'
+
+
+def test_fail_first_counts_again_once_the_scenario_is_set_or_its_file_changes(tmp_path):
+    scenario = {'fail_first': {'error': 'overloaded_error', 'count': 1}}
+    with server.MessagesAPI(scenario) as api:
+        first = [post(api.url, body('s'))[0] for dummy in range(2)]
+        api.set_scenario(dict(scenario))
+        second = [post(api.url, body('s'))[0] for dummy in range(2)]
+    path = tmp_path / 'scenario.json'
+    path.write_text(json.dumps(scenario))
+    with server.MessagesAPI(scenario_path=str(path)) as api:
+        third = [post(api.url, body('s'))[0] for dummy in range(2)]
+        path.write_text(json.dumps(dict(scenario, text='changed')))
+        fourth = [post(api.url, body('s'))[0] for dummy in range(2)]
+    assert first == second == third == fourth == [529, 200]
+
+
+@pytest.mark.parametrize('usage, start_usage', [
+    ({'input_tokens': 100, 'output_tokens': 7, 'cache_creation_input_tokens': 30, 'cache_read_input_tokens': 50},
+     {'input_tokens': 100, 'output_tokens': 1, 'cache_creation_input_tokens': 30, 'cache_read_input_tokens': 50,
+      'cache_creation': {'ephemeral_5m_input_tokens': 30, 'ephemeral_1h_input_tokens': 0}}),
+    ({'output_tokens': 7, 'cache_creation_input_tokens': 30,
+      'cache_creation': {'ephemeral_5m_input_tokens': 20, 'ephemeral_1h_input_tokens': 10}},
+     {'input_tokens': 12, 'output_tokens': 1, 'cache_creation_input_tokens': 30, 'cache_read_input_tokens': 0,
+      'cache_creation': {'ephemeral_5m_input_tokens': 20, 'ephemeral_1h_input_tokens': 10}}),
+    # An API without the split.
+    ({'output_tokens': 7, 'cache_creation_input_tokens': 30, 'cache_creation': None},
+     {'input_tokens': 12, 'output_tokens': 1, 'cache_creation_input_tokens': 30, 'cache_read_input_tokens': 0}),
+    ({'output_tokens': 0}, dict(server.DEFAULT_USAGE, output_tokens=0)),
+])
+def test_the_stream_counts_input_at_the_start_and_output_at_the_end(usage, start_usage):
+    with server.MessagesAPI({'usage': usage}) as api:
+        events = sse_events(post(api.url, body('claude-sonnet-4-6'))[2])
+        whole = json.loads(post(api.url, body('claude-sonnet-4-6', stream=False))[2])
+    assert events[0][1]['message']['usage'] == start_usage
+    delta = [data for name, data in events if name == 'message_delta'][0]
+    assert delta['usage'] == {'output_tokens': usage['output_tokens']}
+    assert whole['usage'] == dict(start_usage, output_tokens=usage['output_tokens'])
+    assert streamed_message(events)[2] == whole['usage']
+
+
+def test_each_model_is_answered_with_its_own_usage_also_over_a_tool_round_trip():
+    sonnet = {'input_tokens': 1000, 'output_tokens': 200, 'cache_creation_input_tokens': 3000,
+              'cache_read_input_tokens': 20000}
+    haiku = {'input_tokens': 50, 'output_tokens': 30, 'cache_creation_input_tokens': 400,
+             'cache_read_input_tokens': 5000}
+    scenario = {'tool_use': BASH_CALL, 'models': {'claude-sonnet-4-6': {'usage': sonnet},
+                                                  'claude-haiku-4-5': {'usage': haiku}}}
+    with server.MessagesAPI(scenario) as api:
+        answers = [streamed_message(sse_events(post(api.url, conversation(model, content))[2]))
+                   for model in ('claude-sonnet-4-6', 'claude-haiku-4-5') for content in ('run it', TOOL_RESULT)]
+        log = api.requests()
+    assert [stop for dummy, stop, dummy2 in answers] == ['tool_use', 'end_turn'] * 2
+    expected = [server.answer_usage(sonnet)] * 2 + [server.answer_usage(haiku)] * 2
+    assert [usage for dummy, dummy2, usage in answers] == expected
+    assert [entry['usage'] for entry in log] == expected
+
+
+@pytest.mark.parametrize('scenario, message', [
+    ({'fail_first': {'error': 'teapot_error', 'count': 1}}, 'unknown API error type'),
+    ({'fail_first': {'error': 'overloaded_error', 'count': -1}}, 'count of 0 or more'),
+    ({'fail_first': {'error': 'overloaded_error', 'count': '2'}}, 'count of 0 or more'),
+    ({'models': {'m': {'tool_use': {'name': 'Bash'}}}}, 'tool_use needs'),
+    ({'tool_use': {'input': {}}}, 'tool_use needs'),
+])
+def test_answer_plan_refuses_a_broken_fail_first_or_tool_use(scenario, message):
+    with pytest.raises(ValueError, match=message):
+        server.answer_plan(scenario, 'm')
+
+
+def test_a_broken_scenario_is_answered_with_an_api_error():
+    with server.MessagesAPI({'tool_use': {'name': 'Bash'}}) as api:
+        status, dummy, text = post(api.url, body('claude-sonnet-4-6'))
+    assert status == 500 and json.loads(text)['error']['type'] == 'api_error'

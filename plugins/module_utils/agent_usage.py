@@ -1,0 +1,1064 @@
+# -*- coding: utf-8 -*-
+
+# Copyright (c) 2026, jada.agent maintainers
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""Token usage of Claude Code, read from its transcripts and counted the way ccusage 20.0.24 counts it.
+
+Claude Code writes each session to ``<config dir>/projects/<project>/<session>.jsonl`` and each subagent to
+``<project>/<session>/subagents/agent-<id>.jsonl``; every ``*.jsonl`` under ``projects/`` is read. The reference is
+``ccusage claude daily --json`` (its ``modelBreakdowns``); ``.work/usage-notes/ccusage.md`` has the evidence.
+
+What counts (ccusage's daily loader; a line failing any step is not counted):
+
+* the line holds the bytes ``"usage":{``, and no ``:null`` after one of the names ccusage refuses to see null;
+* it is JSON with ``timestamp`` and ``message.usage.input_tokens``/``output_tokens`` (integers >= 0), optional
+  fields of the right type, or the same one level down as an agent-progress line (``data.message``);
+* its timestamp is ``YYYY-MM-DDTHH:MM:SS[.mmm](Z|+HH:MM)``; ``version`` starts with ``N.N.N``; ids, model and
+  session id are not empty. The line's ``type`` does not matter, nor does a missing ``requestId``.
+
+De-duplication, over all files at once, in the order of the files' paths and of their lines (what ccusage 20.0.24
+does, probed line by line against its binary):
+
+* the key is (``message.id``, ``requestId``); without ``requestId`` it is (``message.id``, session, instant of the
+  line), the session being ``sessionId``, else the one the file's path names;
+* failing the key, the first earlier answer with the same ``message.id`` filed under the same session matches when
+  either of the two is a sidechain (a ``/btw`` replay); an answer is filed under the session of every duplicate it
+  absorbed;
+* of two matching lines the non-sidechain one is kept, then the one with more tokens, then the dearer, then the one
+  with a ``speed``; a full tie keeps the first. Lines without ``message.id`` all count.
+
+Cache creation is ``ephemeral_5m + ephemeral_1h`` when ``usage.cache_creation`` is there, else
+``cache_creation_input_tokens`` (priced as 5m). ``<synthetic>`` or model-less answers count in the totals only;
+``usage.speed == "fast"`` makes the model ``<model>-fast``.
+
+Duplicates are not only adjacent lines of one answer (one line per content block): resumed sessions, ``/btw``
+replays and agent-progress copies repeat answers in other files, so the state keeps one compact record per kept
+answer (about 65 bytes: hashes of the ids, time, five token counts, latency, model, file, flags), never a line.
+
+Latency of an answer: from the timestamp of the last ``type: user`` line (a prompt or a tool result) written in the
+same file since the previous assistant line, to the timestamp of the answer's first line. The CLI writes that line
+when the answer's first content block is complete, so this is request to first complete block, retries and queueing
+included; an answer without such a user line before it (an agent-progress copy, a later block) has none. Samples are
+exact: each kept answer keeps its latency in its record (4 bytes), percentiles use the nearest rank.
+
+API errors are assistant lines with ``isApiErrorMessage: true`` and ``type: system`` lines with ``subtype:
+api_error``, counted under the model of the line, else of the file's latest answer, else ``<synthetic>``.
+
+Nothing of a line's text is kept or returned: only numbers, model IDs, file paths and timestamps.
+
+Public API::
+
+    PRICING, PRICING_DATE, GROUP_BY, FIGURES
+    UsageError
+    pricing_table(overrides=None)            # PRICING with overrides, validated
+    model_price(model, table)                # (key, prices) of a model: its own entry or, dated, its undated one
+    parse_timestamp(text)                    # ms since the epoch as ccusage reads a timestamp, else None
+    parse_bound(text)                        # ms since the epoch of a since/until bound; raises UsageError
+    parse_line(line)                         # Line, or None for a line that says nothing about usage
+    find_transcripts(config_dirs)            # (sorted paths, warnings)
+    Ledger                                   # the kept answers, de-duplicated as ccusage does; to/from state
+    collect_usage(config_dirs, state=None, since=None, until=None, group_by='none', pricing=None)
+"""
+
+from __future__ import annotations
+
+import base64
+import collections
+import datetime
+import hashlib
+import json
+import math
+import os
+import re
+import sys
+import zlib
+from array import array
+
+# USD per million tokens: Anthropic's list prices as this table knew them on PRICING_DATE. ``since`` is the day the
+# price took effect (the model's release). Override or extend with pricing_table(overrides).
+PRICING_DATE = '2026-12-01'
+PRICING = {
+    'claude-haiku-4-5': {'input': 1.0, 'output': 5.0, 'cache_write_5m': 1.25, 'cache_write_1h': 2.0,
+                         'cache_read': 0.10, 'since': '2025-10-15'},
+    'claude-sonnet-4': {'input': 3.0, 'output': 15.0, 'cache_write_5m': 3.75, 'cache_write_1h': 6.0,
+                        'cache_read': 0.30, 'since': '2025-05-22'},
+    'claude-sonnet-4-5': {'input': 3.0, 'output': 15.0, 'cache_write_5m': 3.75, 'cache_write_1h': 6.0,
+                          'cache_read': 0.30, 'since': '2025-09-29'},
+    'claude-sonnet-4-6': {'input': 3.0, 'output': 15.0, 'cache_write_5m': 3.75, 'cache_write_1h': 6.0,
+                          'cache_read': 0.30, 'since': '2026-02-17'},
+    'claude-opus-4': {'input': 15.0, 'output': 75.0, 'cache_write_5m': 18.75, 'cache_write_1h': 30.0,
+                      'cache_read': 1.50, 'since': '2025-05-22'},
+    'claude-opus-4-1': {'input': 15.0, 'output': 75.0, 'cache_write_5m': 18.75, 'cache_write_1h': 30.0,
+                        'cache_read': 1.50, 'since': '2025-08-05'},
+    'claude-opus-4-5': {'input': 5.0, 'output': 25.0, 'cache_write_5m': 6.25, 'cache_write_1h': 10.0,
+                        'cache_read': 0.50, 'since': '2025-11-24'},
+    'claude-opus-4-6': {'input': 5.0, 'output': 25.0, 'cache_write_5m': 6.25, 'cache_write_1h': 10.0,
+                        'cache_read': 0.50, 'since': '2026-02-05'},
+}
+PRICE_KEYS = ('input', 'output', 'cache_write_5m', 'cache_write_1h', 'cache_read')
+# ccusage's price factor for usage.speed == "fast" (its fast-multiplier-overrides.json). Only used to choose between
+# duplicates as ccusage does; a "-fast" model is not priced (no list price here), its cost_usd is null.
+FAST_MULTIPLIER = {'claude-opus-4-6': 6.0}
+GROUP_BY = ('none', 'day')
+# The figures of a model (and of the totals), in the order they are accumulated.
+FIGURES = ('requests', 'input_tokens', 'output_tokens', 'cache_creation_input_tokens', 'cache_read_input_tokens',
+           'api_errors')
+SYNTHETIC = '<synthetic>'
+MAIN = 'main'
+SUBAGENTS = 'subagents'
+
+# The one alias rule: a dated snapshot ID is priced as its undated model. Nothing fuzzier, so a new model is never
+# priced as an old one.
+_DATED = re.compile(r'^(.+)-([0-9]{8})$')
+_ISO_DATE = re.compile(r'^[0-9]{4}-[0-9]{2}-[0-9]{2}$')
+_BOUND = re.compile(r'^([0-9]{4})-([0-9]{2})-([0-9]{2})'
+                    r'(?:[T ]([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:[.]([0-9]+))?)?)?(Z|[+-][0-9]{2}:?[0-9]{2})?$')
+_DIGITS = re.compile(r'^[0-9]+$')
+_SEMVER_PREFIX = re.compile(r'^[0-9]+[.][0-9]+[.][0-9]')
+
+_USAGE_MARKER = b'"usage":{'
+# Lines worth parsing without that marker: prompts and tool results (latency), answers ccusage does not count (they
+# still end a wait), API errors.
+_OTHER_MARKERS = (b'"user"', b'"assistant"', b'"isApiErrorMessage":true', b'"api_error"')
+# ccusage drops a line with ":null" after one of these names, wherever in the line (is_unsupported_nullable_field).
+_NULL_REFUSED = frozenset([b'id', b'cwd', b'model', b'speed', b'costUSD', b'version', b'sessionId', b'requestId',
+                           b'isApiErrorMessage', b'cache_read_input_tokens', b'cache_creation_input_tokens'])
+_U64_MAX = (1 << 64) - 1
+_MS_PER_DAY = 86400000
+_EPOCH = datetime.datetime(1970, 1, 1)
+
+# Bytes before the offset that must not have changed for a file to be read on from there: the end of the last line
+# read (its uuid and timestamp), which any rewrite of the file changes.
+_TAIL = 1024
+STATE_FORMAT = 1
+
+ENTRY, USER, ERROR, OTHER = 'entry', 'user', 'error', 'other'
+
+Line = collections.namedtuple('Line', [
+    'kind',            # ENTRY (counted by ccusage), USER (a latency anchor), ERROR (an API error only) or OTHER
+                       # (an assistant line ccusage does not count)
+    'timestamp',       # ms since the epoch
+    'model',           # the model ID as written (None when absent)
+    'message_id', 'request_id',
+    'session',         # the line's sessionId (None when absent: the file's path says which session)
+    'sidechain',       # isSidechain is true
+    'input_tokens', 'output_tokens', 'cache_creation_5m', 'cache_creation_1h', 'cache_read_input_tokens',
+    'speed',           # usage.speed is present (ccusage's last tie-break); 'fast' renames the model
+    'fast',
+    'api_error',       # isApiErrorMessage is true, or a system api_error line
+    'assistant',       # a direct line of type assistant (progress copies are not answers of this file)
+])
+
+
+class UsageError(ValueError):
+    """A pricing table, a bound or a group_by that cannot be used."""
+
+
+# --- prices -----------------------------------------------------------------------------------------------
+
+def _price(value, what):
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        try:
+            value = float(value)
+        except (TypeError, ValueError):
+            raise UsageError('%s must be a number, got %r' % (what, value))
+    if math.isnan(value) or math.isinf(value) or value < 0:
+        raise UsageError('%s must be a finite number >= 0, got %r' % (what, value))
+    return float(value)
+
+
+def pricing_table(overrides=None):
+    """PRICING with ``overrides`` ({model: {price: USD per million tokens, since: date}}) laid over it.
+
+    A known model takes the prices given and keeps the others; a new model needs all five prices.
+    """
+    table = dict((model, dict(entry)) for model, entry in PRICING.items())
+    for model, entry in (overrides or {}).items():
+        what = 'pricing[%s]' % model
+        if not isinstance(model, str) or not model:
+            raise UsageError('pricing keys must be model IDs, got %r' % (model,))
+        if not isinstance(entry, dict):
+            raise UsageError('%s must be a dictionary of prices, got %s' % (what, type(entry).__name__))
+        unknown = sorted(set(entry) - set(PRICE_KEYS + ('since',)))
+        if unknown:
+            raise UsageError('%s has unknown keys %s; allowed are %s and since'
+                             % (what, ', '.join(map(str, unknown)), ', '.join(PRICE_KEYS)))
+        merged = dict(table.get(model, {}))
+        for key in PRICE_KEYS:
+            if entry.get(key) is not None:
+                merged[key] = _price(entry[key], '%s.%s' % (what, key))
+        missing = [key for key in PRICE_KEYS if key not in merged]
+        if missing:
+            raise UsageError('%s needs %s (a model the built-in table does not know)' % (what, ', '.join(missing)))
+        since = entry.get('since', merged.get('since'))
+        if since is not None and not (isinstance(since, str) and _ISO_DATE.match(since)):
+            raise UsageError('%s.since must be a date (YYYY-MM-DD), got %r' % (what, since))
+        merged['since'] = since
+        table[model] = merged
+    return table
+
+
+def model_price(model, table):
+    """(key, prices) of ``model`` in ``table``: its own entry, else the undated model's for ``<model>-YYYYMMDD``."""
+    if model in table:
+        return model, table[model]
+    dated = _DATED.match(model or '')
+    if dated and dated.group(1) in table:
+        return dated.group(1), table[dated.group(1)]
+    return None, None
+
+
+def cost_usd(prices, input_tokens, output_tokens, cache_5m, cache_1h, cache_read):
+    """USD of these token counts at ``prices`` (per million tokens), rounded to 6 places; None without prices."""
+    if prices is None:
+        return None
+    total = (input_tokens * prices['input'] + output_tokens * prices['output'] + cache_5m * prices['cache_write_5m']
+             + cache_1h * prices['cache_write_1h'] + cache_read * prices['cache_read'])
+    return round(total / 1e6, 6)
+
+
+# --- timestamps -------------------------------------------------------------------------------------------
+
+def _days_from_civil(year, month, day):
+    year -= month <= 2
+    era = year // 400
+    year_of_era = year - era * 400
+    day_of_year = (153 * (month + (-3 if month > 2 else 9)) + 2) // 5 + day - 1
+    day_of_era = year_of_era * 365 + year_of_era // 4 - year_of_era // 100 + day_of_year
+    return era * 146097 + day_of_era - 719468
+
+
+def _valid_date(year, month, day):
+    if not 1 <= month <= 12 or day < 1:
+        return False
+    if month == 2:
+        leap = (year % 4 == 0 and year % 100 != 0) or year % 400 == 0
+        return day <= (29 if leap else 28)
+    return day <= (30 if month in (4, 6, 9, 11) else 31)
+
+
+def _digits(text):
+    return int(text) if _DIGITS.match(text) else None
+
+
+def parse_timestamp(text):
+    """Milliseconds since the epoch of a transcript timestamp, or None when ccusage would not read it either.
+
+    As ccusage's parse_ts_timestamp: ``YYYY-MM-DDTHH:MM:SS`` then ``Z`` or ``+HH:MM``, with exactly three fraction
+    digits or none.
+    """
+    if not isinstance(text, str):
+        return None
+    length = len(text)
+    if length in (20, 25) and text[19] in 'Z+-':
+        millis, zone = 0, text[19:]
+    elif length in (24, 29) and text[19] == '.':
+        millis, zone = _digits(text[20:23]), text[23:]
+        if millis is None:
+            return None
+    else:
+        return None
+    if text[4] != '-' or text[7] != '-' or text[10] != 'T' or text[13] != ':' or text[16] != ':':
+        return None
+    parts = [_digits(text[0:4]), _digits(text[5:7]), _digits(text[8:10]), _digits(text[11:13]),
+             _digits(text[14:16]), _digits(text[17:19])]
+    if None in parts:
+        return None
+    year, month, day, hour, minute, second = parts
+    if hour > 23 or minute > 59 or second > 59 or not _valid_date(year, month, day):
+        return None
+    if zone == 'Z':
+        offset = 0
+    elif len(zone) == 6 and zone[0] in '+-' and zone[3] == ':':
+        hours, minutes = _digits(zone[1:3]), _digits(zone[4:6])
+        if hours is None or minutes is None:
+            return None
+        offset = (hours * 60 + minutes) * (1 if zone[0] == '+' else -1)
+    else:
+        return None
+    seconds = _days_from_civil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second - offset * 60
+    return seconds * 1000 + millis
+
+
+def parse_bound(text):
+    """Milliseconds since the epoch of a since/until bound: an ISO 8601 date or date and time, UTC when no zone."""
+    match = _BOUND.match(text.strip()) if isinstance(text, str) else None
+    if not match:
+        raise UsageError('%r is not an ISO 8601 date or time (2026-11-30, 2026-11-30T08:00:00Z)' % (text,))
+    year, month, day, hour, minute, second = [int(group or 0) for group in match.groups()[:6]]
+    fraction, zone = match.group(7), match.group(8)
+    if not _valid_date(year, month, day) or hour > 23 or minute > 59 or second > 59:
+        raise UsageError('%r is not a valid date or time' % (text,))
+    offset = 0
+    if zone and zone != 'Z':
+        digits = zone[1:].replace(':', '')
+        offset = (int(digits[:2]) * 60 + int(digits[2:])) * (1 if zone[0] == '+' else -1)
+    millis = int((fraction or '0')[:3].ljust(3, '0'))
+    seconds = _days_from_civil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second - offset * 60
+    return seconds * 1000 + millis
+
+
+def utc_day(timestamp):
+    return (_EPOCH + datetime.timedelta(milliseconds=timestamp)).strftime('%Y-%m-%d')
+
+
+# --- one line ---------------------------------------------------------------------------------------------
+
+def refuses_null(line):
+    """Whether ccusage drops ``line`` for a null value: its byte scan, names found the way it finds them."""
+    offset = 0
+    while True:
+        index = line.find(b':null', offset)
+        if index < 0:
+            return False
+        end = max(index - 1, 0)
+        if line[end:end + 1] != b'"':
+            while end > 0 and line[end:end + 1] != b'"':
+                end -= 1
+        if line[end:end + 1] == b'"':
+            start = max(end - 1, 0)
+            while start > 0 and line[start:start + 1] != b'"':
+                start -= 1
+            if line[start:start + 1] == b'"' and line[start + 1:end] in _NULL_REFUSED:
+                return True
+        offset = index + 5
+
+
+def _u64(value):
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= _U64_MAX
+
+
+def _optional(container, key, check):
+    """(ok, value): a key that is absent or null is None; a present one must pass ``check``."""
+    value = container.get(key)
+    if value is None:
+        return True, None
+    return check(value), value
+
+
+def _is_str(value):
+    return isinstance(value, str)
+
+
+def _is_bool(value):
+    return isinstance(value, bool)
+
+
+def _is_number(value):
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _usage_message(message):
+    """(model, id, tokens, speed) of a message as ccusage's serde types accept it, else None."""
+    if not isinstance(message, dict):
+        return None
+    usage = message.get('usage')
+    if not isinstance(usage, dict) or not _u64(usage.get('input_tokens')) or not _u64(usage.get('output_tokens')):
+        return None
+    counts = []
+    for key in ('cache_creation_input_tokens', 'cache_read_input_tokens'):
+        # serde's #[serde(default)] fills in a missing count, not a null one.
+        if key in usage and not _u64(usage[key]):
+            return None
+        counts.append(usage.get(key, 0))
+    speed = usage.get('speed')
+    if speed is not None and speed not in ('standard', 'fast'):
+        return None
+    split = usage.get('cache_creation')
+    if split is not None:
+        if not isinstance(split, dict):
+            return None
+        for key in ('ephemeral_5m_input_tokens', 'ephemeral_1h_input_tokens'):
+            if key in split and not _u64(split[key]):
+                return None
+        cache_5m, cache_1h = split.get('ephemeral_5m_input_tokens', 0), split.get('ephemeral_1h_input_tokens', 0)
+    else:
+        cache_5m, cache_1h = counts[0], 0
+    ok_model, model = _optional(message, 'model', _is_str)
+    ok_id, message_id = _optional(message, 'id', _is_str)
+    if not (ok_model and ok_id):
+        return None
+    tokens = (usage['input_tokens'], usage['output_tokens'], cache_5m, cache_1h, counts[1])
+    return model, message_id, tokens, speed
+
+
+def _envelope(container, keys):
+    """The optional top-level fields ccusage reads, type-checked: {key: value or None}, or None when one is wrong."""
+    checks = {'version': _is_str, 'sessionId': _is_str, 'requestId': _is_str, 'costUSD': _is_number,
+              'isSidechain': _is_bool}
+    values = {}
+    for key in keys:
+        ok, value = _optional(container, key, checks[key])
+        if not ok:
+            return None
+        values[key] = value
+    return values
+
+
+def _entry(data):
+    """(timestamp, model, id, request id, session, sidechain, tokens, speed, direct) of a counted line, else None."""
+    direct = True
+    envelope = _envelope(data, ('version', 'sessionId', 'requestId', 'costUSD', 'isSidechain'))
+    parsed = _usage_message(data.get('message'))
+    timestamp = data.get('timestamp')
+    if envelope is None or parsed is None or not isinstance(timestamp, str):
+        # Not the direct shape: ccusage tries an agent-progress line, whose answer is under data.message.
+        direct = False
+        progress = data.get('data')
+        progress = progress.get('message') if isinstance(progress, dict) else None
+        if not isinstance(progress, dict):
+            return None
+        envelope = _envelope(progress, ('requestId', 'costUSD', 'isSidechain'))
+        parsed = _usage_message(progress.get('message'))
+        timestamp = progress.get('timestamp')
+        # The session of a progress line is the line's own (top-level) sessionId; its version is not looked at.
+        session = _envelope(data, ('sessionId',))
+        if envelope is None or parsed is None or not isinstance(timestamp, str) or session is None:
+            return None
+        envelope.update(session, version=None)
+    millis = parse_timestamp(timestamp)
+    if millis is None:
+        return None
+    model, message_id, tokens, speed = parsed
+    if envelope['version'] is not None and not _SEMVER_PREFIX.match(envelope['version']):
+        return None
+    if '' in (envelope['sessionId'], envelope['requestId'], message_id, model):
+        return None
+    return (millis, model, message_id, envelope['requestId'], envelope['sessionId'], envelope['isSidechain'] is True,
+            tokens, speed, direct)
+
+
+def parse_line(line):
+    """The usage facts of one transcript line (bytes, without its newline), or None; no text of it is kept."""
+    has_usage = _USAGE_MARKER in line
+    if not has_usage and not any(marker in line for marker in _OTHER_MARKERS):
+        return None
+    try:
+        data = json.loads(line)
+    except ValueError:
+        return None
+    if not isinstance(data, dict):
+        return None
+    kind = data.get('type')
+    api_error = data.get('isApiErrorMessage') is True or (kind == 'system' and data.get('subtype') == 'api_error')
+    entry = _entry(data) if has_usage and not refuses_null(line) else None
+    if entry is not None:
+        millis, model, message_id, request_id, session, sidechain, tokens, speed, direct = entry
+        return Line(ENTRY, millis, model, message_id, request_id, session, sidechain, tokens[0], tokens[1], tokens[2],
+                    tokens[3], tokens[4], speed is not None, speed == 'fast', api_error,
+                    direct and kind == 'assistant')
+    millis = parse_timestamp(data.get('timestamp'))
+    if millis is None:
+        return None
+    model = data.get('message', {}).get('model') if isinstance(data.get('message'), dict) else None
+    if api_error:
+        return Line(ERROR, millis, model if isinstance(model, str) else None, None, None, None,
+                    data.get('isSidechain') is True, 0, 0, 0, 0, 0, False, False, True, kind == 'assistant')
+    if kind == 'user':
+        return Line(USER, millis, None, None, None, None, data.get('isSidechain') is True, 0, 0, 0, 0, 0, False,
+                    False, False, False)
+    if kind == 'assistant':
+        # An answer ccusage does not count still ends the wait for the one before it.
+        return Line(OTHER, millis, None, None, None, None, False, 0, 0, 0, 0, 0, False, False, False, True)
+    return None
+
+
+def model_key(line):
+    """The model an entry counts under, as ccusage names it; None for a synthetic or model-less answer."""
+    if line.model is None or line.model == SYNTHETIC:
+        return None
+    return line.model + '-fast' if line.fast else line.model
+
+
+# --- the kept answers -------------------------------------------------------------------------------------
+
+def _hash(text, size):
+    return int.from_bytes(hashlib.blake2b(text.encode('utf-8', 'surrogatepass'), digest_size=size).digest(), 'little')
+
+
+# Flags of a record.
+COUNTED = 1        # an answer ccusage counts (tokens, requests)
+HAS_ID = 2         # has message.id: takes part in de-duplication
+HAS_REQUEST = 4
+SIDECHAIN = 8
+SPEED = 16
+API_ERROR = 32     # an API error, counted under ``model``
+DEAD = 64          # its file was truncated, replaced or deleted
+
+# name, typecode: message hash (64 bits: unique among millions), request and session hashes (32 bits: only compared
+# between answers with the same message id), time, the five token counts (32 bits, widened to 64 for the ledger
+# that meets a larger one), latency (-1 none), model (-1 none), file, flags.
+_COLUMNS = (('message', 'Q'), ('request', 'I'), ('session', 'I'), ('time', 'q'), ('input', 'I'), ('output', 'I'),
+            ('cache_5m', 'I'), ('cache_1h', 'I'), ('cache_read', 'I'), ('latency', 'i'), ('model', 'i'), ('file', 'i'),
+            ('flags', 'B'))
+_WIDE = {'I': 'Q'}
+_LATENCY_MAX = (1 << 31) - 1
+
+
+class Ledger(object):
+    """One record per kept answer (and per API error), in array columns, with ccusage's de-duplication.
+
+    The message-id index is an open-addressing table of record numbers (4 bytes a slot, at most half full), so the
+    whole costs about 65 bytes per answer however long its lines were.
+    """
+
+    def __init__(self, models=None, table=None):
+        self.columns = dict((name, array(code)) for name, code in _COLUMNS)
+        self.models = list(models or [])
+        self._model_ids = dict((name, index) for index, name in enumerate(self.models))
+        self._table = array('i', [-1]) * 1024
+        self._used = 0
+        # Further sessions a record answers for: those of the duplicates it absorbed (ccusage files the record under
+        # each of their keys). Rare: a duplicate from another session is a resumed or forked session's copy.
+        # {record: [[session hash, anchor, sequence]]}: filed after record ``anchor`` was created, ``sequence``-th.
+        self.sessions = {}
+        self._sequence = 1
+        self.pricing = table if table is not None else pricing_table()
+
+    def __len__(self):
+        return len(self.columns['flags'])
+
+    # -- the index of message hashes --
+
+    def _place(self, record):
+        mask = len(self._table) - 1
+        position = self.columns['message'][record] & mask
+        while self._table[position] != -1:
+            position = (position + 1) & mask
+        self._table[position] = record
+
+    def _index(self, record):
+        if (self._used + 1) * 2 > len(self._table):
+            # Placed again from the columns, this record included.
+            self._rebuild()
+            return
+        self._place(record)
+        self._used += 1
+
+    def _same_message(self, message_hash):
+        """Live records with this message hash, oldest first (ccusage looks them up in the order it kept them)."""
+        mask = len(self._table) - 1
+        position = message_hash & mask
+        found = []
+        messages, flags = self.columns['message'], self.columns['flags']
+        while self._table[position] != -1:
+            record = self._table[position]
+            if messages[record] == message_hash and not flags[record] & DEAD:
+                found.append(record)
+            position = (position + 1) & mask
+        return sorted(found)
+
+    # -- records --
+
+    def model_id(self, name):
+        if name is None:
+            return -1
+        if name not in self._model_ids:
+            self._model_ids[name] = len(self.models)
+            self.models.append(name)
+        return self._model_ids[name]
+
+    def _widen(self, name, value):
+        """The column ``name``, 64 bits wide when ``value`` does not fit its 32."""
+        column = self.columns[name]
+        if column.typecode in _WIDE and value > 0xFFFFFFFF:
+            column = self.columns[name] = array(_WIDE[column.typecode], column)
+        return column
+
+    def _append(self, values):
+        for (name, dummy), value in zip(_COLUMNS, values):
+            self._widen(name, value).append(value)
+        return len(self) - 1
+
+    def _write(self, record, values):
+        for (name, dummy), value in zip(_COLUMNS, values):
+            self._widen(name, value)[record] = value
+
+    def _cost(self, record):
+        """The cost ccusage compares duplicates by: fast mode is its model's price times ccusage's multiplier."""
+        model = self.columns['model'][record]
+        name = self.models[model] if model >= 0 else None
+        multiplier = 1.0
+        if name is not None and name.endswith('-fast') and model_price(name, self.pricing)[1] is None:
+            name = name[:-len('-fast')]
+            multiplier = FAST_MULTIPLIER.get(model_price(name, self.pricing)[0], 1.0)
+        dummy, prices = model_price(name, self.pricing) if name is not None else (None, None)
+        columns = self.columns
+        return multiplier * (cost_usd(prices, columns['input'][record], columns['output'][record],
+                                      columns['cache_5m'][record], columns['cache_1h'][record],
+                                      columns['cache_read'][record]) or 0.0)
+
+    def _total(self, record):
+        columns = self.columns
+        return (columns['input'][record] + columns['output'][record] + columns['cache_5m'][record]
+                + columns['cache_1h'][record] + columns['cache_read'][record])
+
+    def _replaces(self, candidate, existing):
+        """ccusage's should_replace: non-sidechain first, then more tokens, then dearer, then the one with a speed."""
+        flags = self.columns['flags']
+        if (flags[candidate] & SIDECHAIN) != (flags[existing] & SIDECHAIN):
+            return bool(flags[existing] & SIDECHAIN)
+        totals = self._total(candidate), self._total(existing)
+        if totals[0] != totals[1]:
+            return totals[0] > totals[1]
+        costs = self._cost(candidate), self._cost(existing)
+        if costs[0] != costs[1]:
+            return costs[0] > costs[1]
+        return bool(flags[candidate] & SPEED) and not flags[existing] & SPEED
+
+    def add_answer(self, line, file_id, latency=None, file_session=None):
+        """Keep a counted line as ccusage would: a new record, a replacement of its duplicate, or nothing.
+
+        ``file_session`` is the session the file's path names, for a line without sessionId. Returns the record
+        number the answer lives in (its own, or its duplicate's).
+        """
+        flags = COUNTED | (SIDECHAIN if line.sidechain else 0) | (SPEED if line.speed else 0)
+        message_hash = request_hash = 0
+        if line.message_id is not None:
+            flags |= HAS_ID
+            message_hash = _hash(line.message_id, 8)
+        session = line.session if line.session is not None else file_session
+        session_hash = _hash(session, 4) if session is not None else 0
+        if line.request_id is not None:
+            flags |= HAS_REQUEST
+            request_hash = _hash(line.request_id, 4)
+        else:
+            # Without requestId, ccusage's key is the message id, the session and the instant of the line.
+            request_hash = _hash('%s\n%d' % (session, line.timestamp), 4)
+        if latency is not None:
+            latency = min(max(int(latency), 0), _LATENCY_MAX)
+        values = (message_hash, request_hash, session_hash, line.timestamp, line.input_tokens, line.output_tokens,
+                  line.cache_creation_5m, line.cache_creation_1h, line.cache_read_input_tokens,
+                  -1 if latency is None else latency, self.model_id(model_key(line)), file_id, flags)
+        if not flags & HAS_ID:
+            return self._append(values)
+        existing = self._match(message_hash, request_hash, session_hash, flags)
+        if existing is None:
+            record = self._append(values)
+            self._index(record)
+            return record
+        # The candidate goes to the end to be compared, and is taken back off either way.
+        candidate = self._append(values)
+        replace = self._replaces(candidate, existing)
+        for column in self.columns.values():
+            column.pop()
+        sessions = self.columns['session']
+        first_session, kept_latency = sessions[existing], self.columns['latency'][existing]
+        if replace:
+            self._write(existing, values)
+            sessions[existing] = first_session
+        if kept_latency >= 0:
+            # The answer's latency is its first line's; a later block or a copy has none of its own.
+            self.columns['latency'][existing] = kept_latency
+        elif values[9] >= 0:
+            self.columns['latency'][existing] = values[9]
+        others = self.sessions.setdefault(existing, [])
+        if session_hash != first_session and session_hash not in [other[0] for other in others]:
+            others.append([session_hash, len(self) - 1, self._sequence])
+            self._sequence += 1
+        if not others:
+            del self.sessions[existing]
+        return existing
+
+    def _match(self, message_hash, request_hash, session_hash, flags):
+        same = self._same_message(message_hash)
+        all_flags, requests, sessions = self.columns['flags'], self.columns['request'], self.columns['session']
+        for record in same:
+            if (all_flags[record] & HAS_REQUEST) == (flags & HAS_REQUEST) and requests[record] == request_hash:
+                return record
+        # /btw sidechain logs replay parent messages with new request IDs (ccusage's fallback), in the same session;
+        # records are tried in the order they were filed under that session.
+        filed = []
+        for record in same:
+            if sessions[record] == session_hash:
+                filed.append(((record, 0), record))
+            for other in self.sessions.get(record, ()):
+                if other[0] == session_hash:
+                    filed.append(((other[1], other[2]), record))
+        for dummy, record in sorted(filed):
+            if flags & SIDECHAIN or all_flags[record] & SIDECHAIN:
+                return record
+        return None
+
+    def add_error(self, timestamp, model, sidechain, file_id):
+        self._append((0, 0, 0, timestamp, 0, 0, 0, 0, 0, -1, self.model_id(model), file_id,
+                      API_ERROR | (SIDECHAIN if sidechain else 0)))
+
+    def drop_files(self, file_ids):
+        """Forget what these files contributed (each is read again from its start, or is gone), in one pass."""
+        file_ids = set(file_ids)
+        if not file_ids:
+            return
+        files, flags = self.columns['file'], self.columns['flags']
+        for record in range(len(flags)):
+            if files[record] in file_ids:
+                flags[record] |= DEAD
+
+    # -- state --
+
+    def compact(self, index=True):
+        """Drop dead records, in place (no second copy of the columns), and rebuild the index unless told not to."""
+        flags = self.columns['flags']
+        if not any(flag & DEAD for flag in flags):
+            if index:
+                self._rebuild()
+            return
+        kept = 0
+        moved = {}
+        # Anchors name records; each becomes the last live record at or before it (-1 when none), keeping the order.
+        anchors = sorted(set(other[1] for others in self.sessions.values() for other in others))
+        renamed = {}
+        for record in range(len(flags)):
+            if not flags[record] & DEAD:
+                if kept != record:
+                    for column in self.columns.values():
+                        column[kept] = column[record]
+                if record in self.sessions:
+                    moved[record] = kept
+                kept += 1
+            while anchors and anchors[0] <= record:
+                renamed[anchors.pop(0)] = kept - 1
+        for column in self.columns.values():
+            del column[kept:]
+        self.sessions = dict(
+            (moved[record], [[other[0], renamed.get(other[1], kept - 1), other[2]] for other in others])
+            for record, others in self.sessions.items() if record in moved)
+        if index:
+            self._rebuild()
+
+    def _rebuild(self):
+        size = 1024
+        live = sum(1 for flag in self.columns['flags'] if flag & HAS_ID and not flag & DEAD)
+        while size < live * 2 + 2:
+            size *= 2
+        self._table = array('i', [-1]) * size
+        self._used = 0
+        flags = self.columns['flags']
+        for record in range(len(flags)):
+            if flags[record] & HAS_ID and not flags[record] & DEAD:
+                self._place(record)
+                self._used += 1
+
+    def to_state(self):
+        """The ledger as a JSON-serialisable dict. It empties the ledger, column by column, so that the ledger and its
+        encoding are never both in memory whole."""
+        self._table = array('i')
+        self.compact(index=False)
+        count = len(self)
+        columns, types = {}, {}
+        for name, dummy in _COLUMNS:
+            column = self.columns.pop(name)
+            types[name] = column.typecode
+            columns[name] = base64.b64encode(zlib.compress(column.tobytes(), 6)).decode('ascii')
+            del column
+        return {'count': count, 'byteorder': sys.byteorder, 'columns': columns, 'types': types,
+                'sequence': self._sequence,
+                'sessions': [[record, others] for record, others in sorted(self.sessions.items())]}
+
+    @classmethod
+    def from_state(cls, state, models, table):
+        """The ledger a to_state() dict describes; raises ValueError when it does not fit together."""
+        ledger = cls(models, table)
+        if state.get('byteorder') != sys.byteorder:
+            raise ValueError('written on a host of another byte order')
+        count = state['count']
+        for name, code in _COLUMNS:
+            code = state.get('types', {}).get(name, code)
+            if code not in (dict(_COLUMNS)[name], _WIDE.get(dict(_COLUMNS)[name])):
+                raise ValueError('column %s has type %r' % (name, code))
+            column = array(code)
+            column.frombytes(zlib.decompress(base64.b64decode(state['columns'][name])))
+            if len(column) != count:
+                raise ValueError('column %s has %d records, not %d' % (name, len(column), count))
+            ledger.columns[name] = column
+        if any(model >= len(models) for model in ledger.columns['model']):
+            raise ValueError('a record names a model the state does not list')
+        ledger.sessions = dict((int(record), [[int(value) for value in other] for other in others])
+                               for record, others in state.get('sessions', []) if 0 <= int(record) < count)
+        ledger._sequence = int(state.get('sequence', 1))
+        ledger._rebuild()
+        return ledger
+
+
+# --- reading files ----------------------------------------------------------------------------------------
+
+def find_transcripts(config_dirs):
+    """(paths, warnings): every ``*.jsonl`` under each directory's ``projects/``, sorted as ccusage sorts them.
+
+    As ccusage: a directory that is itself ``projects`` is taken as it is, links are not followed.
+    """
+    paths, warnings, seen = [], [], set()
+    for directory in config_dirs:
+        projects = os.path.join(directory, 'projects')
+        if not os.path.isdir(projects) and os.path.basename(os.path.normpath(directory)) == 'projects':
+            projects = directory
+        if not os.path.isdir(projects):
+            warnings.append('%s has no projects directory; no Claude Code transcripts there' % directory)
+            continue
+        projects = os.path.abspath(projects)
+        if projects in seen:
+            continue
+        seen.add(projects)
+        for root, dummy, files in os.walk(projects):
+            for name in files:
+                path = os.path.join(root, name)
+                if name.endswith('.jsonl') and name != '.jsonl' and not os.path.islink(path) and os.path.isfile(path):
+                    paths.append(path)
+    return sorted(paths), warnings
+
+
+def path_session(path):
+    """The session a transcript's path names, as ccusage's extract_session_parts finds it.
+
+    Below the first ``projects`` component: ``<project>/<session>.jsonl``, ``.../<session>/subagents/<file>``,
+    else the directory the file is in.
+    """
+    parts = [part for part in path.split(os.sep) if part not in ('', '.')]
+    if 'projects' in parts:
+        parts = parts[parts.index('projects') + 1:]
+    if len(parts) == 2 and parts[1].endswith('.jsonl') and len(parts[1]) > len('.jsonl'):
+        return parts[1][:-len('.jsonl')]
+    if len(parts) >= 4 and parts[-2] == 'subagents':
+        return parts[-3]
+    return parts[max(len(parts) - 2, 0)] if parts else 'unknown'
+
+
+def _tail_digest(handle, offset):
+    start = max(0, offset - _TAIL)
+    handle.seek(start)
+    return hashlib.sha256(handle.read(offset - start)).hexdigest()
+
+
+class _Reader(object):
+    """Reads each transcript from where the last run stopped, into a Ledger."""
+
+    def __init__(self, ledger, files, next_file):
+        self.ledger = ledger
+        self.files = files
+        self.next_file = next_file
+        self.bytes_read = 0
+        self.warnings = []
+
+    def _start_over(self, path, status):
+        previous = self.files.get(path)
+        if previous is not None:
+            self.ledger.drop_files([previous['id']])
+        entry = {'id': self.next_file, 'dev': status.st_dev, 'ino': status.st_ino, 'size': 0, 'offset': 0,
+                 'tail': None, 'last_user': None, 'last_model': None}
+        self.next_file += 1
+        self.files[path] = entry
+        return entry
+
+    def read(self, path):
+        try:
+            handle = open(path, 'rb')
+        except (IOError, OSError) as exc:
+            self.warnings.append('%s cannot be read: %s' % (path, exc.strerror or exc))
+            return
+        with handle:
+            status = os.fstat(handle.fileno())
+            entry = self.files.get(path)
+            if (entry is None or (entry['dev'], entry['ino']) != (status.st_dev, status.st_ino)
+                    or status.st_size < entry['offset'] or _tail_digest(handle, entry['offset']) != entry['tail']):
+                # New, replaced (another inode), truncated or rewritten: its earlier records go, it is read anew.
+                entry = self._start_over(path, status)
+            handle.seek(entry['offset'])
+            self._read_lines(handle, entry, path_session(path))
+            entry['size'] = status.st_size
+            entry['tail'] = _tail_digest(handle, entry['offset'])
+
+    def _read_lines(self, handle, entry, file_session):
+        ledger = self.ledger
+        offset = entry['offset']
+        while True:
+            line = handle.readline()
+            if not line.endswith(b'\n'):
+                # Nothing more, or a line the CLI is still writing: it is read whole next time.
+                break
+            offset += len(line)
+            self.bytes_read += len(line)
+            parsed = parse_line(line[:-1])
+            if parsed is None:
+                continue
+            if parsed.kind == USER:
+                entry['last_user'] = parsed.timestamp
+                continue
+            latency = None
+            if parsed.assistant:
+                if entry['last_user'] is not None and parsed.timestamp >= entry['last_user']:
+                    latency = parsed.timestamp - entry['last_user']
+                entry['last_user'] = None
+            if parsed.kind == ENTRY:
+                ledger.add_answer(parsed, entry['id'], latency, file_session)
+                if parsed.assistant and model_key(parsed) is not None:
+                    entry['last_model'] = model_key(parsed)
+            if parsed.api_error:
+                model = parsed.model if parsed.model not in (None, SYNTHETIC) else entry['last_model']
+                ledger.add_error(parsed.timestamp, model or SYNTHETIC, parsed.sidechain, entry['id'])
+        entry['offset'] = offset
+
+
+# --- figures ----------------------------------------------------------------------------------------------
+
+def _figures(counts, prices):
+    """The result dict of one model (or the totals) from [requests, in, out, 5m, 1h, read, errors]."""
+    figures = dict(zip(FIGURES, (counts[0], counts[1], counts[2], counts[3] + counts[4], counts[5], counts[6])))
+    figures['cost_usd'] = cost_usd(prices, counts[1], counts[2], counts[3], counts[4], counts[5])
+    return figures
+
+
+def _percentile(ordered, percent):
+    """Nearest rank: the smallest sample with at least ``percent`` % of the samples at or below it."""
+    return ordered[max(0, int(math.ceil(percent / 100.0 * len(ordered))) - 1)]
+
+
+class _Tally(object):
+    """Sums per model, per agent and per day of the live records inside a window."""
+
+    def __init__(self, ledger, table, since, until, by_day):
+        self.ledger, self.table = ledger, table
+        self.models = collections.defaultdict(lambda: [0] * 7)
+        self.agents = dict((agent, collections.defaultdict(lambda: [0] * 7)) for agent in (MAIN, SUBAGENTS))
+        self.totals = [0] * 7
+        self.days = collections.defaultdict(lambda: collections.defaultdict(lambda: [0] * 7))
+        self.day_totals = collections.defaultdict(lambda: [0] * 7)
+        self.latency = collections.defaultdict(lambda: array('i'))
+        self._sum(since, until, by_day)
+
+    def _sum(self, since, until, by_day):
+        columns = self.ledger.columns
+        times, flags, models, latencies = columns['time'], columns['flags'], columns['model'], columns['latency']
+        tokens = [columns[name] for name in ('input', 'output', 'cache_5m', 'cache_1h', 'cache_read')]
+        names = self.ledger.models
+        day_names = {}
+        for record in range(len(flags)):
+            flag = flags[record]
+            timestamp = times[record]
+            if flag & DEAD or (since is not None and timestamp < since) or (until is not None and timestamp >= until):
+                continue
+            model = names[models[record]] if models[record] >= 0 else None
+            # ccusage's totals take an answer without a model too; its breakdowns do not.
+            overall = [self.totals]
+            per_model = []
+            if model is not None:
+                per_model = [self.models[model], self.agents[SUBAGENTS if flag & SIDECHAIN else MAIN][model]]
+            if by_day:
+                number = timestamp // _MS_PER_DAY
+                day = day_names.get(number)
+                if day is None:
+                    day = day_names[number] = utc_day(timestamp)
+                overall.append(self.day_totals[day])
+                if model is not None:
+                    per_model.append(self.days[day][model])
+            if flag & API_ERROR:
+                for counts in overall + per_model:
+                    counts[6] += 1
+            if not flag & COUNTED:
+                continue
+            values = [column[record] for column in tokens]
+            for counts in overall + per_model:
+                for position, value in enumerate(values):
+                    counts[position + 1] += value
+                if model is not None:
+                    counts[0] += 1
+            if model is not None and latencies[record] >= 0:
+                self.latency[model].append(latencies[record])
+
+    def model_figures(self, group, warnings):
+        result = {}
+        for model in sorted(group):
+            dummy, prices = model_price(model, self.table)
+            result[model] = _figures(group[model], prices)
+            if prices is None and any(group[model][1:6]):
+                warnings.add('model %s is not in the pricing table (of %s); its cost_usd is null, it is priced as '
+                             'no other model (extend the table with the option pricing)' % (model, PRICING_DATE))
+        return result
+
+    def total_figures(self, counts, models):
+        figures = _figures(counts, None)
+        costs = [entry['cost_usd'] for entry in models.values()]
+        # An unpriced model makes the sum unknown rather than too low.
+        figures['cost_usd'] = None if None in costs else round(sum(costs), 6)
+        return figures
+
+    def latency_figures(self):
+        result = {}
+        for model in sorted(self.latency):
+            ordered = sorted(self.latency[model])
+            result[model] = {'p50_ms': _percentile(ordered, 50), 'p95_ms': _percentile(ordered, 95),
+                             'samples': len(ordered)}
+        return result
+
+
+def summarize(ledger, table, since=None, until=None, group_by='none'):
+    """(result, warnings) of the ledger's live records with since <= time < until (ms, either None)."""
+    warnings = set()
+    tally = _Tally(ledger, table, since, until, group_by == 'day')
+    models = tally.model_figures(tally.models, warnings)
+    result = {
+        'models': models,
+        'totals': tally.total_figures(tally.totals, models),
+        'by_agent': dict((agent, tally.model_figures(group, warnings)) for agent, group in tally.agents.items()),
+        'latency': tally.latency_figures(),
+    }
+    if group_by == 'day':
+        result['days'] = {}
+        for day in sorted(tally.day_totals):
+            day_models = tally.model_figures(tally.days[day], warnings)
+            result['days'][day] = {'models': day_models,
+                                   'totals': tally.total_figures(tally.day_totals[day], day_models)}
+    return result, sorted(warnings)
+
+
+# --- the whole run ----------------------------------------------------------------------------------------
+
+def _ledger_from_state(state, table):
+    """(ledger, files, next_file, warnings) of a state dict; a state that cannot be used starts over."""
+    if not state:
+        return Ledger(table=table), {}, 0, []
+    try:
+        if state.get('format') != STATE_FORMAT:
+            raise ValueError('format %r, not %d' % (state.get('format'), STATE_FORMAT))
+        models = [str(model) for model in state['models']]
+        files = dict((str(path), dict(entry)) for path, entry in state['files'].items())
+        for entry in files.values():
+            for key in ('id', 'dev', 'ino', 'size', 'offset'):
+                if not isinstance(entry.get(key), int):
+                    raise ValueError('file entry without %s' % key)
+        ledger = Ledger.from_state(state['ledger'], models, table)
+        return ledger, files, int(state['next_file']), []
+    except (AttributeError, KeyError, TypeError, ValueError, zlib.error, base64.binascii.Error) as exc:
+        warning = 'the usage state cannot be used (%s); every transcript is read again' % (exc,)
+        return Ledger(table=table), {}, 0, [warning]
+
+
+def collect_usage(config_dirs, state=None, since=None, until=None, group_by='none', pricing=None):
+    """Usage in the transcripts under ``config_dirs``, reading only what ``state`` has not seen.
+
+    ``since``/``until`` are ISO 8601 bounds on the answers' timestamps (since inclusive, until exclusive),
+    ``pricing`` overrides entries of PRICING. Returns (result, new state); raises UsageError for bad arguments.
+    """
+    if group_by not in GROUP_BY:
+        raise UsageError('group_by must be one of %s, got %r' % (', '.join(GROUP_BY), group_by))
+    since_ms = parse_bound(since) if since not in (None, '') else None
+    until_ms = parse_bound(until) if until not in (None, '') else None
+    table = pricing_table(pricing)
+    ledger, files, next_file, warnings = _ledger_from_state(state, table)
+    # The encoded columns are not needed once decoded (the caller passes its only reference).
+    state = None
+    paths, found_warnings = find_transcripts(config_dirs)
+    warnings += found_warnings
+    present = set(paths)
+    # Claude Code deletes old transcripts (cleanupPeriodDays); ccusage no longer counts them either.
+    ledger.drop_files([files.pop(path)['id'] for path in [path for path in files if path not in present]])
+    reader = _Reader(ledger, files, next_file)
+    for path in paths:
+        reader.read(path)
+    result, summary_warnings = summarize(ledger, table, since_ms, until_ms, group_by)
+    result.update(files=len(paths), bytes_read=reader.bytes_read, pricing_date=PRICING_DATE,
+                  warnings=warnings + reader.warnings + summary_warnings)
+    new_state = {'format': STATE_FORMAT, 'models': ledger.models, 'files': files, 'next_file': reader.next_file,
+                 'ledger': ledger.to_state()}
+    return result, new_state
