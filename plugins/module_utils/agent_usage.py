@@ -8,7 +8,7 @@
 
 Claude Code writes each session to ``<config dir>/projects/<project>/<session>.jsonl`` and each subagent to
 ``<project>/<session>/subagents/agent-<id>.jsonl``; every ``*.jsonl`` under ``projects/`` is read. The reference is
-``ccusage claude daily --json`` (its ``modelBreakdowns``); ``.work/usage-notes/ccusage.md`` has the evidence.
+``ccusage claude daily --json`` (its ``modelBreakdowns``); ``tests/usage/ccusage-20.0.24.md`` has the evidence.
 
 What counts (ccusage's daily loader; a line failing any step is not counted):
 

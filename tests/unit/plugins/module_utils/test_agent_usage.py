@@ -8,7 +8,7 @@
 
 Every expected figure below is summed by hand from the lines of its test (the sums are spelled out), never taken
 from the code's output. The rules they check are ccusage 20.0.24's (``claude daily --json``), each of which was
-probed against its binary (.work/usage-notes/ccusage.md).
+probed against its binary (tests/usage/ccusage-20.0.24.md).
 """
 
 from __future__ import annotations
