@@ -124,11 +124,30 @@ build_image() {
     rm -rf "$rootfs"
 }
 
+npm_pack_pinned() {
+    # TARBALL (the name npm pack gives PACKAGE@VERSION, in its folder), fetched once with npm and checked against
+    # SHA256, which is pinned in WHERE; SIZE is only for the log line.
+    local tarball=$1 package=$2 version=$3 sha256=$4 where=$5 size=$6
+    if [ -f "$tarball" ] && [ -f "$tarball.sha256" ] && [ "$(cat "$tarball.sha256")" = "$sha256" ]; then
+        return
+    fi
+    command -v npm >/dev/null || install_system_packages_named npm
+    mkdir -p "$(dirname "$tarball")"
+    log "fetching $package@$version with npm ($size, once)"
+    (cd "$(dirname "$tarball")" && npm pack --silent "$package@$version" >/dev/null)
+    if [ "$(sha256sum "$tarball" | cut -d' ' -f1)" != "$sha256" ]; then
+        echo "$tarball does not have the sha256 pinned in $where ($sha256)" >&2
+        rm -f "$tarball"
+        exit 1
+    fi
+    echo "$sha256" > "$tarball.sha256"
+}
+
 fetch_claude_code() {
     # A CLI package for the demo and the tests (the pinned version, or the one given), fetched once with npm and
     # checked against the sha256 the orchestrator role pins; the role copies it from here to the hosts (which
     # have no npm).
-    local version platform sha256 dir tarball
+    local version platform sha256
     read -r version platform sha256 < <("$JADA_VENV/bin/python" - "$root/roles/orchestrator" "${1:-}" <<'PYTHON'
 import sys, yaml
 defaults = yaml.safe_load(open(sys.argv[1] + '/defaults/main.yml'))
@@ -137,52 +156,27 @@ version, platform = sys.argv[2] or str(defaults["jada_agent_cli_version"]), defa
 print(version, platform, checksums[version][platform])
 PYTHON
     )
-    dir="$JADA_WORK/cache/claude-code"
-    tarball="$dir/anthropic-ai-claude-code-$platform-$version.tgz"
-    if [ -f "$tarball" ] && [ -f "$tarball.sha256" ] && [ "$(cat "$tarball.sha256")" = "$sha256" ]; then
-        return
-    fi
-    command -v npm >/dev/null || install_system_packages_named npm
-    mkdir -p "$dir"
-    log "fetching @anthropic-ai/claude-code-$platform@$version with npm (about 170 MB, once)"
-    (cd "$dir" && npm pack --silent "@anthropic-ai/claude-code-$platform@$version" >/dev/null)
-    if [ "$(sha256sum "$tarball" | cut -d' ' -f1)" != "$sha256" ]; then
-        echo "$tarball does not have the sha256 pinned in roles/orchestrator/vars/main.yml ($sha256)" >&2
-        rm -f "$tarball"
-        exit 1
-    fi
-    echo "$sha256" > "$tarball.sha256"
+    npm_pack_pinned "$JADA_WORK/cache/claude-code/anthropic-ai-claude-code-$platform-$version.tgz" \
+        "@anthropic-ai/claude-code-$platform" "$version" "$sha256" roles/orchestrator/vars/main.yml "about 170 MB"
 }
 
 fetch_ccusage() {
     # The native binary only: the ccusage package itself is a Node launcher that looks for it among its optional
     # dependencies, and running the binary directly needs neither Node nor a network.
-    local version=$JADA_CCUSAGE_VERSION sha256 dir tarball
+    local version=$JADA_CCUSAGE_VERSION sha256 tarball
     sha256=${ccusage_sha256[$version]:-}
     if [ -z "$sha256" ]; then
         echo "no sha256 pinned for ccusage $version: add it to ccusage_sha256 in hacking/setup.sh" >&2
         exit 1
     fi
-    dir="$JADA_WORK/cache/ccusage"
-    tarball="$dir/ccusage-ccusage-linux-x64-$version.tgz"
-    if [ -x "$JADA_CCUSAGE" ] && [ -f "$tarball.sha256" ] && [ "$(cat "$tarball.sha256")" = "$sha256" ]; then
-        return
-    fi
-    command -v npm >/dev/null || install_system_packages_named npm
-    mkdir -p "$dir"
-    log "fetching @ccusage/ccusage-linux-x64@$version with npm (about 2 MB, once)"
-    (cd "$dir" && npm pack --silent "@ccusage/ccusage-linux-x64@$version" >/dev/null)
-    if [ "$(sha256sum "$tarball" | cut -d' ' -f1)" != "$sha256" ]; then
-        echo "$tarball does not have the sha256 pinned in hacking/setup.sh ($sha256)" >&2
-        rm -f "$tarball"
-        exit 1
-    fi
+    tarball="$JADA_WORK/cache/ccusage/ccusage-ccusage-linux-x64-$version.tgz"
+    npm_pack_pinned "$tarball" @ccusage/ccusage-linux-x64 "$version" "$sha256" hacking/setup.sh "about 2 MB"
+    [ -x "$JADA_CCUSAGE" ] && return
     mkdir -p "$(dirname "$JADA_CCUSAGE")"
     # The package leaves the binary without its execute bit; the launcher would chmod it at first run.
     tar -xzOf "$tarball" package/bin/ccusage > "$JADA_CCUSAGE.new"
     chmod 0755 "$JADA_CCUSAGE.new"
     mv "$JADA_CCUSAGE.new" "$JADA_CCUSAGE"
-    echo "$sha256" > "$tarball.sha256"
 }
 
 prime_ansible_test_pip_bootstrap() {
