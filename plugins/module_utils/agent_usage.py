@@ -43,6 +43,12 @@ when the answer's first content block is complete, so this is request to first c
 included; an answer without such a user line before it (an agent-progress copy, a later block) has none. Samples are
 exact: each kept answer keeps its latency in its record (4 bytes), percentiles use the nearest rank.
 
+Tasks: a task is a prompt of the main agent (a ``type: user`` line that is not a sidechain, not a tool result, not
+``isMeta`` or ``isCompactSummary``; the real CLI writes one per ``-p`` run or typed prompt, its tool results as
+further user lines with ``tool_result`` blocks). It counts once, under the model and at the time of the first
+answer written after it in the same file, and only when that answer is counted: a prompt answered by an error is no
+task of any model. The record of that answer carries the mark (one bit), so copies of the prompt count once.
+
 API errors are assistant lines with ``isApiErrorMessage: true`` and ``type: system`` lines with ``subtype:
 api_error``, counted under the model of the line, else of the file's latest answer, else ``<synthetic>``.
 
@@ -59,7 +65,16 @@ Public API::
     parse_line(line)                         # Line, or None for a line that says nothing about usage
     find_transcripts(config_dirs)            # (sorted paths, warnings)
     Ledger                                   # the kept answers, de-duplicated as ccusage does; to/from state
-    collect_usage(config_dirs, state=None, since=None, until=None, group_by='none', pricing=None)
+    summarize(ledger, table, since=None, until=None, group_by='none')
+    is_prompt(data)                          # whether a user line starts a task
+    last_complete_rollout(lines)             # (the last complete history line or None, bad lines)
+    read_history(path)                       # (the last complete rollout or None, warnings)
+    comparison_windows(rollout, now, window_days)   # {before: (since, until), after: (since, until)} or None
+    derived_figures(figures, tasks, days)    # tokens_per_task, cost_per_day, error_rate
+    window_figures(ledger, table, since, until)     # (per-model figures of one window, warnings)
+    comparison(ledger, table, rollout, now, window_days)
+    collect_usage(config_dirs, state=None, since=None, until=None, group_by='none', pricing=None, compare=False,
+                  rollout=None, window_days=7, now=None)
 """
 
 from __future__ import annotations
@@ -67,12 +82,14 @@ from __future__ import annotations
 import base64
 import collections
 import datetime
+import errno
 import hashlib
 import json
 import math
 import os
 import re
 import sys
+import time
 import zlib
 from array import array
 
@@ -132,7 +149,8 @@ _EPOCH = datetime.datetime(1970, 1, 1)
 # Bytes before the offset that must not have changed for a file to be read on from there: the end of the last line
 # read (its uuid and timestamp), which any rewrite of the file changes.
 _TAIL = 1024
-STATE_FORMAT = 1
+# 2: records carry TASK, files the prompt waiting for its answer; a state of format 1 is read anew.
+STATE_FORMAT = 2
 
 ENTRY, USER, ERROR, OTHER = 'entry', 'user', 'error', 'other'
 
@@ -149,7 +167,8 @@ Line = collections.namedtuple('Line', [
     'fast',
     'api_error',       # isApiErrorMessage is true, or a system api_error line
     'assistant',       # a direct line of type assistant (progress copies are not answers of this file)
-])
+    'prompt',          # a USER line that is a prompt of the main agent (see is_prompt), which starts a task
+], defaults=(False,))
 
 
 class UsageError(ValueError):
@@ -458,11 +477,28 @@ def parse_line(line):
                     data.get('isSidechain') is True, 0, 0, 0, 0, 0, False, False, True, kind == 'assistant')
     if kind == 'user':
         return Line(USER, millis, None, None, None, None, data.get('isSidechain') is True, 0, 0, 0, 0, 0, False,
-                    False, False, False)
+                    False, False, False, is_prompt(data))
     if kind == 'assistant':
         # An answer ccusage does not count still ends the wait for the one before it.
         return Line(OTHER, millis, None, None, None, None, False, 0, 0, 0, 0, 0, False, False, False, True)
     return None
+
+
+def is_prompt(data):
+    """Whether a ``type: user`` line is a prompt of the main agent: what starts a task.
+
+    Not a subagent's (``isSidechain``: the Task tool's prompt to it, part of the parent's task), not a tool result
+    (content blocks of type ``tool_result``), not a line the CLI adds itself (``isMeta``, ``isCompactSummary``).
+    """
+    if data.get('isSidechain') is True or data.get('isMeta') is True or data.get('isCompactSummary') is True:
+        return False
+    message = data.get('message')
+    content = message.get('content') if isinstance(message, dict) else None
+    if isinstance(content, str):
+        return True
+    if not isinstance(content, list) or not content:
+        return False
+    return not any(isinstance(block, dict) and block.get('type') == 'tool_result' for block in content)
 
 
 def model_key(line):
@@ -486,6 +522,7 @@ SIDECHAIN = 8
 SPEED = 16
 API_ERROR = 32     # an API error, counted under ``model``
 DEAD = 64          # its file was truncated, replaced or deleted
+TASK = 128         # the first answer of the main agent to a prompt: one task, at the answer's time and model
 
 # name, typecode: message hash (64 bits: unique among millions), request and session hashes (32 bits: only compared
 # between answers with the same message id), time, the five token counts (32 bits, widened to 64 for the ledger
@@ -646,9 +683,12 @@ class Ledger(object):
             column.pop()
         sessions = self.columns['session']
         first_session, kept_latency = sessions[existing], self.columns['latency'][existing]
+        kept_task = self.columns['flags'][existing] & TASK
         if replace:
             self._write(existing, values)
             sessions[existing] = first_session
+            # The answer that began a task still does when a fuller copy of it replaces its figures.
+            self.columns['flags'][existing] |= kept_task
         if kept_latency >= 0:
             # The answer's latency is its first line's; a later block or a copy has none of its own.
             self.columns['latency'][existing] = kept_latency
@@ -681,6 +721,10 @@ class Ledger(object):
             if flags & SIDECHAIN or all_flags[record] & SIDECHAIN:
                 return record
         return None
+
+    def mark_task(self, record):
+        """Count the answer in ``record`` as the start of a task (once, however many copies of the prompt lead to it)."""
+        self.columns['flags'][record] |= TASK
 
     def add_error(self, timestamp, model, sidechain, file_id):
         self._append((0, 0, 0, timestamp, 0, 0, 0, 0, 0, -1, self.model_id(model), file_id,
@@ -846,7 +890,7 @@ class _Reader(object):
         if previous is not None:
             self.ledger.drop_files([previous['id']])
         entry = {'id': self.next_file, 'dev': status.st_dev, 'ino': status.st_ino, 'size': 0, 'offset': 0,
-                 'tail': None, 'last_user': None, 'last_model': None}
+                 'tail': None, 'last_user': None, 'last_model': None, 'prompt': False}
         self.next_file += 1
         self.files[path] = entry
         return entry
@@ -884,16 +928,24 @@ class _Reader(object):
                 continue
             if parsed.kind == USER:
                 entry['last_user'] = parsed.timestamp
+                if parsed.prompt:
+                    entry['prompt'] = True
                 continue
             latency = None
+            task = False
             if parsed.assistant:
                 if entry['last_user'] is not None and parsed.timestamp >= entry['last_user']:
                     latency = parsed.timestamp - entry['last_user']
                 entry['last_user'] = None
+                # Only the first answer after a prompt begins its task; a prompt answered by an error begins none.
+                task = entry.get('prompt', False) and not parsed.sidechain
+                entry['prompt'] = False
             if parsed.kind == ENTRY:
-                ledger.add_answer(parsed, entry['id'], latency, file_session)
+                record = ledger.add_answer(parsed, entry['id'], latency, file_session)
                 if parsed.assistant and model_key(parsed) is not None:
                     entry['last_model'] = model_key(parsed)
+                    if task:
+                        ledger.mark_task(record)
             if parsed.api_error:
                 model = parsed.model if parsed.model not in (None, SYNTHETIC) else entry['last_model']
                 ledger.add_error(parsed.timestamp, model or SYNTHETIC, parsed.sidechain, entry['id'])
@@ -925,6 +977,7 @@ class _Tally(object):
         self.days = collections.defaultdict(lambda: collections.defaultdict(lambda: [0] * 7))
         self.day_totals = collections.defaultdict(lambda: [0] * 7)
         self.latency = collections.defaultdict(lambda: array('i'))
+        self.tasks = collections.defaultdict(int)
         self._sum(since, until, by_day)
 
     def _sum(self, since, until, by_day):
@@ -965,6 +1018,8 @@ class _Tally(object):
                     counts[0] += 1
             if model is not None and latencies[record] >= 0:
                 self.latency[model].append(latencies[record])
+            if model is not None and flag & TASK:
+                self.tasks[model] += 1
 
     def model_figures(self, group, warnings):
         result = {}
@@ -1012,6 +1067,126 @@ def summarize(ledger, table, since=None, until=None, group_by='none'):
     return result, sorted(warnings)
 
 
+# --- before and after a rollout ---------------------------------------------------------------------------
+
+def last_complete_rollout(lines):
+    """(entry, bad) of the rollout history's lines (str): the last line with ``result: complete`` and a readable
+    ``time``, or None, and how many lines could not be read.
+
+    A rolled-back rollout changed nothing that stayed, so it is no boundary. The history is appended to with one
+    write a line; a torn last line (no newline, or cut JSON) is skipped like any line that is not an object.
+    """
+    found, bad = None, 0
+    for text in lines:
+        if not text.strip():
+            continue
+        try:
+            entry = json.loads(text)
+        except ValueError:
+            bad += 1
+            continue
+        if not isinstance(entry, dict) or parse_timestamp_or_none(entry.get('time')) is None:
+            bad += 1
+            continue
+        if entry.get('result') == 'complete':
+            found = entry
+    return found, bad
+
+
+def parse_timestamp_or_none(text):
+    """ms since the epoch of a history line's time (``2026-11-30T08:00:00Z``), None when it is not one."""
+    if not isinstance(text, str):
+        return None
+    try:
+        return parse_bound(text)
+    except UsageError:
+        return None
+
+
+def read_history(path):
+    """(last complete rollout or None, warnings) of the rollout history file; a missing file is no rollout yet."""
+    try:
+        with open(path, 'rb') as handle:
+            data = handle.read()
+    except (IOError, OSError) as exc:
+        if exc.errno == errno.ENOENT:
+            return None, []
+        return None, ['the rollout history %s cannot be read (%s)' % (path, exc.strerror or exc)]
+    lines = data.decode('utf-8', 'replace').split('\n')
+    entry, bad = last_complete_rollout(lines)
+    warnings = []
+    if bad:
+        warnings.append('%d line(s) of the rollout history %s cannot be read and were skipped' % (bad, path))
+    return entry, warnings
+
+
+def comparison_windows(rollout, now, window_days):
+    """{before: (since, until), after: (since, until)} in ms around ``rollout`` (a history line), else None.
+
+    before is [T - window_days, T), after [T, min(T + window_days, now)), T the rollout's time; an after window that
+    has not begun (T in the future of this host's clock) is empty, [T, T).
+    """
+    if rollout is None:
+        return None
+    boundary = parse_timestamp_or_none(rollout.get('time'))
+    if boundary is None:
+        return None
+    span = int(window_days * _MS_PER_DAY)
+    return {'before': (boundary - span, boundary), 'after': (boundary, max(boundary, min(boundary + span, now)))}
+
+
+def derived_figures(figures, tasks, days):
+    """tokens_per_task, cost_per_day and error_rate of one model's figures in a window of ``days`` (fractional).
+
+    tokens_per_task is the four token counts over the tasks (null without a task), cost_per_day the cost over the
+    days the window covers (null without a price or for an empty window), error_rate the API errors over every call
+    that reached the API, answered or failed (null without a call).
+    """
+    tokens = sum(figures[name] for name in FIGURES[1:5])
+    calls = figures['requests'] + figures['api_errors']
+    cost = figures.get('cost_usd')
+    return {
+        'tokens_per_task': round(float(tokens) / tasks, 1) if tasks else None,
+        'cost_per_day': round(cost / days, 6) if cost is not None and days > 0 else None,
+        'error_rate': round(float(figures['api_errors']) / calls, 4) if calls else None,
+    }
+
+
+def window_figures(ledger, table, since, until):
+    """(models, warnings): per model of the answers in [since, until), the figures of summarize(), latency, tasks
+    and the derived figures, from one pass of _Tally over the ledger."""
+    warnings = set()
+    tally = _Tally(ledger, table, since, until, False)
+    latency = tally.latency_figures()
+    days = (until - since) / float(_MS_PER_DAY)
+    models = tally.model_figures(tally.models, warnings)
+    for model, figures in models.items():
+        figures['tasks'] = tally.tasks.get(model, 0)
+        figures['p50_ms'] = latency.get(model, {}).get('p50_ms')
+        figures['p95_ms'] = latency.get(model, {}).get('p95_ms')
+        figures.update(derived_figures(figures, figures['tasks'], days))
+    return models, sorted(warnings)
+
+
+def iso_time(millis):
+    return (_EPOCH + datetime.timedelta(milliseconds=millis)).strftime('%Y-%m-%dT%H:%M:%SZ')
+
+
+def comparison(ledger, table, rollout, now, window_days):
+    """(comparison, warnings): the rollout and the figures per model in the windows before and after it."""
+    windows = comparison_windows(rollout, now, window_days)
+    if windows is None:
+        return {'rollout': None}, ['no completed rollout in the rollout history; nothing to compare']
+    result, warnings = {'rollout': rollout, 'window_days': window_days}, []
+    for name in ('before', 'after'):
+        since, until = windows[name]
+        models, model_warnings = window_figures(ledger, table, since, until)
+        warnings += model_warnings
+        result[name] = {'since': iso_time(since), 'until': iso_time(until),
+                        'days': round((until - since) / float(_MS_PER_DAY), 4), 'models': models}
+    return result, sorted(set(warnings))
+
+
 # --- the whole run ----------------------------------------------------------------------------------------
 
 def _ledger_from_state(state, table):
@@ -1034,14 +1209,20 @@ def _ledger_from_state(state, table):
         return Ledger(table=table), {}, 0, [warning]
 
 
-def collect_usage(config_dirs, state=None, since=None, until=None, group_by='none', pricing=None):
+def collect_usage(config_dirs, state=None, since=None, until=None, group_by='none', pricing=None, compare=False,
+                  rollout=None, window_days=7, now=None):
     """Usage in the transcripts under ``config_dirs``, reading only what ``state`` has not seen.
 
     ``since``/``until`` are ISO 8601 bounds on the answers' timestamps (since inclusive, until exclusive),
-    ``pricing`` overrides entries of PRICING. Returns (result, new state); raises UsageError for bad arguments.
+    ``pricing`` overrides entries of PRICING. With ``compare``, the result's ``comparison`` holds the windows of
+    ``window_days`` before and after ``rollout`` (a history line, or None), ``now`` (ms, default the clock) ending
+    the one after; ``since``/``until`` do not apply to them. Returns (result, new state); raises UsageError for bad
+    arguments.
     """
     if group_by not in GROUP_BY:
         raise UsageError('group_by must be one of %s, got %r' % (', '.join(GROUP_BY), group_by))
+    if compare and (isinstance(window_days, bool) or not isinstance(window_days, int) or window_days < 1):
+        raise UsageError('window_days must be a whole number of days >= 1, got %r' % (window_days,))
     since_ms = parse_bound(since) if since not in (None, '') else None
     until_ms = parse_bound(until) if until not in (None, '') else None
     table = pricing_table(pricing)
@@ -1057,6 +1238,11 @@ def collect_usage(config_dirs, state=None, since=None, until=None, group_by='non
     for path in paths:
         reader.read(path)
     result, summary_warnings = summarize(ledger, table, since_ms, until_ms, group_by)
+    if compare:
+        if now is None:
+            now = int(time.time() * 1000)
+        result['comparison'], comparison_warnings = comparison(ledger, table, rollout, now, window_days)
+        summary_warnings = sorted(set(summary_warnings) | set(comparison_warnings))
     result.update(files=len(paths), bytes_read=reader.bytes_read, pricing_date=PRICING_DATE,
                   warnings=warnings + reader.warnings + summary_warnings)
     new_state = {'format': STATE_FORMAT, 'models': ledger.models, 'files': files, 'next_file': reader.next_file,

@@ -98,6 +98,24 @@ options:
         an entry of its own; no other name is ever priced as another model. A model without a price has
         C(cost_usd=null) and a warning names it.
     type: dict
+  compare:
+    description:
+      - Also return RV(comparison), the figures per model in the O(window_days) before and after the last completed
+        rollout of O(history_file), from the same read of the transcripts (O(since) and O(until) do not apply to it).
+    type: bool
+    default: false
+  history_file:
+    description:
+      - The rollout history the orchestrator role appends to (one JSON line per finished rollout), read with
+        O(compare). Only its last line with C(result=complete) counts; a missing file is no rollout yet, and lines
+        that cannot be read (a torn last line) are skipped with a warning.
+    type: path
+    default: /var/lib/jada-agent/rollouts.jsonl
+  window_days:
+    description:
+      - The length of each window of RV(comparison), in days.
+    type: int
+    default: 7
 notes:
   - The built-in prices are Anthropic's list prices as of RV(pricing_date). Requests above 200k input tokens, fast
     mode (a model reported as C(<model>-fast)) and batch discounts are not priced.
@@ -121,6 +139,12 @@ EXAMPLES = r"""
   ansible.builtin.debug:
     msg: "{{ item.key }}: {{ item.value.requests }} answers, {{ item.value.cost_usd }} USD"
   loop: "{{ usage.models | dict2items }}"
+
+- name: Compare each model's usage in the week before and the week after the last rollout
+  jada.agent.agent_usage_info:
+    compare: true
+    window_days: 7
+  register: usage
 
 - name: Read another configuration directory in full, with a price the table lacks
   jada.agent.agent_usage_info:
@@ -201,6 +225,30 @@ pricing_date:
   returned: always
   type: str
   sample: "2026-12-01"
+comparison:
+  description:
+    - With O(compare), the last completed rollout (C(rollout), its line of O(history_file); C(null) when there is
+      none, and then no windows and a warning) and the windows C(before), [T - O(window_days), T), and C(after), [T,
+      min(T + O(window_days), now)), T the rollout's time. Each window has C(since), C(until) (UTC), C(days) (the
+      fraction of days it covers, less than O(window_days) for an C(after) window still open) and C(models).
+    - Per model, the figures of RV(models), C(p50_ms) and C(p95_ms) (as RV(latency), null without a sample), and
+      C(tasks), the prompts of the main agent whose first answer came from the model in the window (a C(type=user)
+      line that is not a tool result, not a subagent's and not one the CLI adds itself; a prompt answered by an
+      error is no task).
+    - C(tokens_per_task) is the four token counts over C(tasks) (null without a task), C(cost_per_day) is C(cost_usd)
+      over C(days) (fractional days, so a window open for half a day doubles its cost), C(error_rate) is
+      C(api_errors) over C(requests) plus C(api_errors) (null without either).
+  returned: when O(compare=true)
+  type: dict
+  sample: {rollout: {time: "2026-11-28T09:00:00Z", rollout_id: "20261128T085500Z-1a2b3c", result: complete,
+           from_model: claude-sonnet-4-5, to_model: claude-sonnet-4-6, from_cli_version: 2.1.300,
+           to_cli_version: 2.1.328}, window_days: 7,
+           before: {since: "2026-11-21T09:00:00Z", until: "2026-11-28T09:00:00Z", days: 7.0, models: {}},
+           after: {since: "2026-11-28T09:00:00Z", until: "2026-12-01T09:00:00Z", days: 3.0,
+           models: {claude-sonnet-4-6: {requests: 42, input_tokens: 1830, output_tokens: 20311,
+           cache_creation_input_tokens: 51234, cache_read_input_tokens: 1203345, api_errors: 1, cost_usd: 0.85893,
+           tasks: 12, p50_ms: 2310, p95_ms: 9120, tokens_per_task: 106393.3, cost_per_day: 0.28631,
+           error_rate: 0.0233}}}}
 config_dirs:
   description: The configuration directories read.
   returned: always
@@ -293,6 +341,9 @@ def main():
             group_by=dict(type='str', choices=list(agent_usage.GROUP_BY), default='none'),
             state_file=dict(type='path', default='/var/lib/jada-agent/usage-state.json'),
             pricing=dict(type='dict'),
+            compare=dict(type='bool', default=False),
+            history_file=dict(type='path', default='/var/lib/jada-agent/rollouts.jsonl'),
+            window_days=dict(type='int', default=7),
         ),
         supports_check_mode=True,
     )
@@ -301,11 +352,18 @@ def main():
     if config_dirs is None:
         config_dirs = default_config_dirs(module, params['user'], params['service'])
     state_file = params['state_file'] or None
+    rollout = None
+    if params['compare']:
+        rollout, history_warnings = agent_usage.read_history(params['history_file'])
+        for warning in history_warnings:
+            module.warn(warning)
     try:
         # No reference to the old state is kept here, so that it is freed once read.
         result, state = agent_usage.collect_usage(config_dirs, state=load_state(module, state_file),
                                                   since=params['since'], until=params['until'],
-                                                  group_by=params['group_by'], pricing=params['pricing'])
+                                                  group_by=params['group_by'], pricing=params['pricing'],
+                                                  compare=params['compare'], rollout=rollout,
+                                                  window_days=params['window_days'])
     except agent_usage.UsageError as exc:
         module.fail_json(msg='%s' % exc)
     for warning in result.pop('warnings'):

@@ -188,8 +188,47 @@ def test_since_until_window(host, run):
     assert result['totals']['input_tokens'] == 200
 
 
+def test_compare_around_the_last_complete_rollout(host, run):
+    transcripts(host.config_dir)
+    history = host.root / 'rollouts.jsonl'
+    # The rolled-back rollout after it is no boundary; the torn last line is skipped.
+    history.write_text('\n'.join([
+        json.dumps({'time': '2026-11-30T00:00:00Z', 'rollout_id': 'r1', 'result': 'complete',
+                    'from_model': 'claude-haiku-4-5', 'to_model': 'claude-sonnet-4-6'}),
+        json.dumps({'time': '2026-11-30T07:00:00Z', 'rollout_id': 'r2', 'result': 'rolled-back'}),
+        '{"time": "2026-11-30T08:0']))
+    result = run(host.args(compare=True, history_file=str(history), window_days=1))
+
+    comparison = result['comparison']
+    assert comparison['rollout']['rollout_id'] == 'r1' and comparison['window_days'] == 1
+    assert (comparison['before']['since'], comparison['before']['until']) == ('2026-11-29T00:00:00Z',
+                                                                              '2026-11-30T00:00:00Z')
+    # The rollout is long past: a whole day after it.
+    assert (comparison['after']['since'], comparison['after']['until'], comparison['after']['days']) == (
+        '2026-11-30T00:00:00Z', '2026-12-01T00:00:00Z', 1.0)
+    # Before: msg_1 (one task, 1500 ms); after: msg_2 (one task) and the subagent's msg_3 (no task of its own).
+    before = comparison['before']['models']['claude-sonnet-4-6']
+    assert (before['requests'], before['tasks'], before['tokens_per_task'], before['p50_ms']) == (1, 1, 1110.0, 1500)
+    after = comparison['after']['models']
+    assert (after['claude-sonnet-4-6']['requests'], after['claude-sonnet-4-6']['tasks']) == (1, 1)
+    assert (after['claude-haiku-4-5']['tasks'], after['claude-haiku-4-5']['tokens_per_task']) == (0, None)
+    # 200*3 + 20*15 + 2000*0.30 = 1500 per million, over one day.
+    assert after['claude-sonnet-4-6']['cost_per_day'] == 0.0015
+    assert any('1 line(s) of the rollout history' in warning for warning in result.warnings)
+    assert SECRET not in result.text
+
+
+def test_compare_without_a_history_file(host, run):
+    transcripts(host.config_dir)
+    result = run(host.args(compare=True, history_file=str(host.root / 'missing.jsonl')))
+    assert result['comparison'] == {'rollout': None}
+    assert result.warnings == ['no completed rollout in the rollout history; nothing to compare']
+    assert 'comparison' not in run(host.args())
+
+
 @pytest.mark.parametrize('args, message', [
     ({'since': 'last week'}, "'last week' is not an ISO 8601 date"),
+    ({'compare': True, 'window_days': 0}, 'window_days must be a whole number of days >= 1'),
     ({'pricing': {'claude-haiku-5': {'input': 1}}}, 'pricing[claude-haiku-5] needs output'),
 ])
 def test_bad_arguments_fail(host, run, args, message):
