@@ -723,7 +723,7 @@ class Ledger(object):
         return None
 
     def mark_task(self, record):
-        """Count the answer in ``record`` as the start of a task (once, however many copies of the prompt lead to it)."""
+        """Count the answer in ``record`` as the start of a task (once, whatever copies of the prompt lead to it)."""
         self.columns['flags'][record] |= TASK
 
     def add_error(self, timestamp, model, sidechain, file_id):
