@@ -957,7 +957,9 @@ class _Reader(object):
 def _figures(counts, prices):
     """The result dict of one model (or the totals) from [requests, in, out, 5m, 1h, read, errors]."""
     figures = dict(zip(FIGURES, (counts[0], counts[1], counts[2], counts[3] + counts[4], counts[5], counts[6])))
-    figures['cost_usd'] = cost_usd(prices, counts[1], counts[2], counts[3], counts[4], counts[5])
+    # No tokens cost nothing, priced or not: API errors alone (under <synthetic>) must not make a sum unknown.
+    figures['cost_usd'] = cost_usd(prices, counts[1], counts[2], counts[3], counts[4], counts[5]) if any(
+        counts[1:6]) else 0.0
     return figures
 
 

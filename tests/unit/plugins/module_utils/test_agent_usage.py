@@ -696,3 +696,14 @@ def test_no_transcripts(tmp_path):
     assert result['models'] == {} and result['files'] == 0
     assert result['totals']['requests'] == 0 and result['totals']['cost_usd'] == 0
     assert 'no projects directory' in result['warnings'][0]
+
+
+def test_api_errors_alone_cost_nothing(tmp_path):
+    # The first request of a session refused: its error goes under <synthetic> (no answer before it), with no tokens.
+    write(tmp_path, 's.jsonl', [prompt(at('10:00:00.000')), api_error(at('10:00:01.000')), prompt(at('10:00:02.000')),
+                                assistant('msg_01A', 'req_01A', SONNET, usage(1000, 100), at('10:00:03.000'))])
+    result, dummy = run(tmp_path)
+    assert result['models']['<synthetic>']['api_errors'] == 1
+    assert result['models']['<synthetic>']['cost_usd'] == 0.0
+    # 1000*3 + 100*15 = 4500 per million: known, not made unknown by the error.
+    assert result['totals']['cost_usd'] == 0.0045
