@@ -207,11 +207,12 @@ def add_sums(total, more):
             into[field] += value
 
 
-def make_transcripts(config_dir, cli=None, api=None):
+def make_transcripts(config_dir, cli=None, api=None, names=None):
     """Write the transcripts into config_dir with the real CLI and return what was generated and expected.
 
     cli: the CLI's path (default the pinned one). api: a running MessagesAPI to use (its log then also holds
-    these requests), or None to start one for the duration.
+    these requests), or None to start one for the duration. names: only these runs of planned_runs() (another
+    model mix), none of which may resume or continue a session left out.
     """
     cli = cli or pinned_cli()
     # The CLI runs in the projects' folders: a relative path would land there.
@@ -219,7 +220,7 @@ def make_transcripts(config_dir, cli=None, api=None):
     os.makedirs(config_dir, exist_ok=True)
     if api is None:
         with MessagesAPI() as own:
-            return make_transcripts(config_dir, cli, own)
+            return make_transcripts(config_dir, cli, own, names)
     scratch = tempfile.mkdtemp(prefix='jada-transcripts-')
     try:
         projects = {}
@@ -228,14 +229,16 @@ def make_transcripts(config_dir, cli=None, api=None):
             os.mkdir(projects[name])
         home = os.path.join(scratch, 'home')
         os.mkdir(home)
-        return generate(config_dir, cli, api, projects, cli_environment(config_dir, home, api.url))
+        return generate(config_dir, cli, api, projects, cli_environment(config_dir, home, api.url), names)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
 
-def generate(config_dir, cli, api, projects, env):
+def generate(config_dir, cli, api, projects, env, names=None):
     sessions, runs = {}, []
     for run in planned_runs():
+        if names is not None and run['name'] not in names:
+            continue
         api.set_scenario(run['scenario'])
         first = len(api.requests())
         argv = [cli, '-p', 'PROMPT-SECRET-%d' % run['prompt'], '--model', run['model'], '--output-format', 'json',
