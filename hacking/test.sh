@@ -165,12 +165,12 @@ ecosystem() {
 
     # The installed collection, not this checkout: each playbook by its collection name, from a folder without an
     # ansible.cfg, on the default search path of an execution environment's layout.
-    for playbook in upgrade_model status drift_remediation audit_models rollback; do
+    for playbook in upgrade_model status drift_remediation usage_report audit_models rollback; do
         (cd "$ee" && env -u ANSIBLE_CONFIG ANSIBLE_COLLECTIONS_PATH="$ee/collections:$site" \
             ansible-playbook --syntax-check -i localhost, "jada.agent.$playbook" >/dev/null) \
             || { echo "ansible-playbook jada.agent.$playbook: not found or not valid in the installed collection"; return 1; }
     done
-    echo "ansible-playbook jada.agent.<name>: the 5 playbooks of the installed collection parse"
+    echo "ansible-playbook jada.agent.<name>: the 6 playbooks of the installed collection parse"
 
     bash hacking/demo.sh create >/dev/null || return 1
     (cd "$ee" && env -u ANSIBLE_CONFIG ANSIBLE_COLLECTIONS_PATH="$ee/collections:$site" \
