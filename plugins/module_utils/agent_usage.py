@@ -1087,7 +1087,7 @@ def last_complete_rollout(lines):
         except ValueError:
             bad += 1
             continue
-        if not isinstance(entry, dict) or parse_timestamp_or_none(entry.get('time')) is None:
+        if not isinstance(entry, dict) or _history_time(entry.get('time')) is None:
             bad += 1
             continue
         if entry.get('result') == 'complete':
@@ -1095,7 +1095,7 @@ def last_complete_rollout(lines):
     return found, bad
 
 
-def parse_timestamp_or_none(text):
+def _history_time(text):
     """ms since the epoch of a history line's time (``2026-11-30T08:00:00Z``), None when it is not one."""
     if not isinstance(text, str):
         return None
@@ -1130,7 +1130,7 @@ def comparison_windows(rollout, now, window_days):
     """
     if rollout is None:
         return None
-    boundary = parse_timestamp_or_none(rollout.get('time'))
+    boundary = _history_time(rollout.get('time'))
     if boundary is None:
         return None
     span = int(window_days * _MS_PER_DAY)
@@ -1170,7 +1170,7 @@ def window_figures(ledger, table, since, until):
     return models, sorted(warnings)
 
 
-def iso_time(millis):
+def _iso_time(millis):
     return (_EPOCH + datetime.timedelta(milliseconds=millis)).strftime('%Y-%m-%dT%H:%M:%SZ')
 
 
@@ -1184,7 +1184,7 @@ def comparison(ledger, table, rollout, now, window_days):
         since, until = windows[name]
         models, model_warnings = window_figures(ledger, table, since, until)
         warnings += model_warnings
-        result[name] = {'since': iso_time(since), 'until': iso_time(until),
+        result[name] = {'since': _iso_time(since), 'until': _iso_time(until),
                         'days': round((until - since) / float(_MS_PER_DAY), 4), 'models': models}
     return result, sorted(set(warnings))
 

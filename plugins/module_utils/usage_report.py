@@ -178,13 +178,13 @@ def usage_report(hosts, finished, check_mode):
         lines.extend(host_lines)
         if not read:
             not_read.append(name)
-    read_hosts = [entry for entry in entries.values() if not entry['failed']]
     compared = [name for name in entries if entries[name].get('comparison')]
-    fleet = {'hosts': len(read_hosts), 'models': fleet_models([entry['models'] for entry in read_hosts])}
+    read_names = [name for name in entries if not entries[name]['failed']]
+    fleet = {'hosts_read': read_names, 'models': fleet_models([entries[name]['models'] for name in read_names])}
     fleet['totals'] = window_totals(fleet['models'])
     fleet['comparison'] = None
     if compared:
-        fleet['comparison'] = {'hosts': compared}
+        fleet['comparison'] = {'hosts_compared': compared}
         for window in ('before', 'after'):
             models = fleet_models([entries[name]['comparison'][window]['models'] for name in compared])
             fleet['comparison'][window] = {'models': models, 'totals': window_totals(models)}
@@ -333,10 +333,10 @@ def html_report(report):
     if report['hosts_not_read']:
         out.append('<p class="up">Not read: %s</p>' % _e(', '.join(report['hosts_not_read'])))
     note = ('The sum of %d host(s); each host compared around its own last rollout (%s). Latency: the worst host.'
-            % (fleet['hosts'], ', '.join((fleet['comparison'] or {}).get('hosts') or ['none'])))
+            % (len(fleet['hosts_read']), ', '.join((fleet['comparison'] or {}).get('hosts_compared') or ['none'])))
     out.extend(_section('Fleet', fleet['comparison'], fleet['models'], fleet['totals'], 'worst_host_p50_ms',
                         'worst_host_p95_ms', note))
-    for name in sorted(report['hosts']):
+    for name in report['hosts']:
         entry = report['hosts'][name]
         if entry['failed']:
             out.append('<h2>%s</h2><p class="up">%s</p>' % (_e(name), _e(entry['failed'])))
