@@ -109,8 +109,8 @@ def figures(requests=0, tokens=(0, 0, 0, 0), api_errors=0, cost_usd=0.0):
 @pytest.mark.parametrize('model, tasks, days, expected', [
     (figures(), 0, 7.0, {'tokens_per_task': None, 'cost_per_day': 0.0, 'error_rate': None}),
     # (10 + 20 + 30 + 40) / 4 tasks; 1.4 USD over 7 days; 1 error in 3 + 1 calls.
-    (figures(3, (10, 20, 30, 40), 1, 1.4), 4, 7.0, {'tokens_per_task': 25.0, 'cost_per_day': 0.2,
-                                                     'error_rate': 0.25}),
+    (figures(3, (10, 20, 30, 40), 1, 1.4), 4, 7.0,
+     {'tokens_per_task': 25.0, 'cost_per_day': 0.2, 'error_rate': 0.25}),
     # Answers without a task (a subagent's only): no tokens per task.
     (figures(2, (10, 20, 30, 40)), 0, 7.0, {'tokens_per_task': None, 'cost_per_day': 0.0, 'error_rate': 0.0}),
     # A window open for half a day: its cost per day is twice its cost.

@@ -100,8 +100,8 @@ def test_changes_per_model_and_over_all_models():
     # A model new after the rollout has nothing to change from.
     assert set(result[SONNET46].values()) == {None}
     # All models: cost per day 0.2 -> 0.45, tasks 5 -> 3, requests 10 -> 6; no latency over models.
-    assert (result[TOTALS]['cost_per_day'], result[TOTALS]['tasks'], result[TOTALS]['requests']) == (125.0, -40.0,
-                                                                                                      -40.0)
+    totals = result[TOTALS]
+    assert (totals['cost_per_day'], totals['tasks'], totals['requests']) == (125.0, -40.0, -40.0)
     assert 'p95_ms' not in result[TOTALS]
 
 
