@@ -20,7 +20,8 @@ Public API::
     change_percent(before, after)                   # the change in percent, or None
     fleet_models(per_host)                          # the sum of the hosts' per-model figures
     window_totals(models)                           # a window's figures over all its models
-    changes(before, after)                          # {model: {figure: percent}} of two windows
+    change_withheld(name, spans)                    # why a figure's change is not shown, or None
+    changes(before, after, spans)                   # {model: {figure: percent}} of two windows
     host_entry(name, result)                        # (entry, read or not, summary lines) of one host
     usage_report(hosts, finished, check_mode)       # the whole report
     svg_bar_chart(title, unit, groups)              # one inline SVG chart
@@ -33,7 +34,7 @@ import html
 
 from ansible_collections.jada.agent.plugins.module_utils.agent_usage import derived_figures
 
-__all__ = ['USAGE_FACT', 'change_percent', 'changes', 'fleet_models', 'host_entry', 'html_report', 'svg_bar_chart',
+__all__ = ['USAGE_FACT', 'change_percent', 'change_withheld', 'changes', 'fleet_models', 'host_entry', 'html_report', 'svg_bar_chart',
            'usage_report', 'window_totals']
 
 USAGE_FACT = '__jada_agent_usage'
@@ -45,6 +46,11 @@ TOKENS = COUNTS[1:5]
 COMPARED = ('requests', 'tasks', 'tokens_per_task', 'cost_per_day', 'error_rate', 'p50_ms', 'p95_ms',
             'worst_host_p50_ms', 'worst_host_p95_ms')
 TOTALS = 'all models'
+# Counts say how much happened, so they compare only over windows of the same length.
+PER_WINDOW = ('requests', 'tasks')
+# A cost per day from minutes after a rollout is one burst extrapolated, not a day's cost.
+PER_DAY = ('cost_per_day',)
+MIN_DAYS_PER_DAY = 1.0
 
 
 def change_percent(before, after):
@@ -108,16 +114,44 @@ def window_totals(models):
     return _sum(models.values())
 
 
-def changes(before, after):
+def change_withheld(name, spans):
+    """Why the change of figure ``name`` is not shown for windows of ``spans`` ([(before days, after days)], one per
+    host summed), or None when it is."""
+    if name in PER_WINDOW and any(abs(before - after) > 1e-3 for before, after in spans):
+        return 'the windows differ in length'
+    if name in PER_DAY:
+        shortest = min(min(pair) for pair in spans) if spans else 0
+        if shortest < MIN_DAYS_PER_DAY:
+            return 'too early: a window covers %s, less than %s day(s)' % (_duration(shortest),
+                                                                           _number(MIN_DAYS_PER_DAY))
+    return None
+
+
+def _duration(days):
+    minutes = int(round(days * 24 * 60))
+    if minutes < 120:
+        return '%d minute(s)' % minutes
+    return '%.1f hour(s)' % (minutes / 60.0) if minutes < 24 * 60 else '%s day(s)' % _number(round(days, 2))
+
+
+def changes(before, after, spans):
     """{model: {figure: percent}} for every model of either window (``before``/``after``: {model: figures}), and
-    TOTALS for the windows' totals; a model missing from a window has no change."""
+    TOTALS for the windows' totals; a model missing from a window has no change, nor has a figure change_withheld
+    names for ``spans``."""
     result = {}
     rows = dict((model, (before.get(model, {}), after.get(model, {}))) for model in set(before) | set(after))
     rows[TOTALS] = (window_totals(before), window_totals(after))
     for model, (old, new) in rows.items():
-        result[model] = dict((name, change_percent(old.get(name), new.get(name))) for name in COMPARED
-                             if name in old or name in new)
+        result[model] = dict((name, None if change_withheld(name, spans) else change_percent(old.get(name),
+                                                                                               new.get(name)))
+                             for name in COMPARED if name in old or name in new)
     return result
+
+
+def withheld(spans):
+    """{figure: why} of the compared figures whose change is not shown for ``spans``."""
+    reasons = dict((name, change_withheld(name, spans)) for name in COMPARED)
+    return dict((name, why) for name, why in reasons.items() if why)
 
 
 def _comparison(comparison):
@@ -129,7 +163,9 @@ def _comparison(comparison):
         window = comparison[name]
         result[name] = {'since': window['since'], 'until': window['until'], 'days': window['days'],
                         'models': window['models'], 'totals': window_totals(window['models'])}
-    result['change'] = changes(result['before']['models'], result['after']['models'])
+    spans = [(result['before']['days'], result['after']['days'])]
+    result['change'] = changes(result['before']['models'], result['after']['models'], spans)
+    result['change_withheld'] = withheld(spans)
     return result
 
 
@@ -143,10 +179,11 @@ def _percent(value):
 
 def _comparison_line(comparison):
     before, after = comparison['before']['totals'], comparison['after']['totals']
+    why = comparison['change_withheld'].get('cost_per_day')
     return 'cost per day %s -> %s%s, error rate %s -> %s' % (
         _money(before['cost_per_day']), _money(after['cost_per_day']),
-        _percent(comparison['change'][TOTALS].get('cost_per_day')), _number(before['error_rate']),
-        _number(after['error_rate']))
+        ' (%s)' % why if why else _percent(comparison['change'][TOTALS].get('cost_per_day')),
+        _number(before['error_rate']), _number(after['error_rate']))
 
 
 def host_entry(name, result):
@@ -188,8 +225,11 @@ def usage_report(hosts, finished, check_mode):
         for window in ('before', 'after'):
             models = fleet_models([entries[name]['comparison'][window]['models'] for name in compared])
             fleet['comparison'][window] = {'models': models, 'totals': window_totals(models)}
+        spans = [(entries[name]['comparison']['before']['days'], entries[name]['comparison']['after']['days'])
+                 for name in compared]
         fleet['comparison']['change'] = changes(fleet['comparison']['before']['models'],
-                                                fleet['comparison']['after']['models'])
+                                                fleet['comparison']['after']['models'], spans)
+        fleet['comparison']['change_withheld'] = withheld(spans)
         lines.insert(0, 'fleet   %d host(s) compared around their last rollout: %s' % (
             len(compared), _comparison_line(fleet['comparison'])))
     else:
@@ -304,6 +344,9 @@ def _section(title, comparison, models, totals, p50, p95, note):
         out.append('<h3>Before and after the last rollout</h3>')
         out.append(_comparison_table(comparison, ('cost_per_day', 'requests', 'tasks', 'tokens_per_task',
                                                   'error_rate', p50, p95)))
+        if comparison['change_withheld']:
+            out.append('<p class="note">No change shown for %s.</p>' % _e('; '.join(
+                '%s: %s' % (name, why) for name, why in sorted(comparison['change_withheld'].items()))))
         out.extend(_charts(comparison, p50, p95))
     else:
         out.append('<p>No completed rollout to compare around.</p>')

@@ -18,6 +18,10 @@ description:
   - Per host and for the fleet, the usage per model, and per model the windows before and after the last completed
     rollout with the change in percent (C(null) when the figure was 0 or unknown before), and the same over all
     models (C(all models)).
+  - Some changes are not shown (C(null)), and the report's C(change_withheld) says why. Counts (C(requests),
+    C(tasks)) compare only over windows of the same length. C(cost_per_day) compares only once both windows cover
+    at least a day; minutes after a rollout, a burst of answers would read as a cost per day many times the real
+    one. Tokens per task, latency and the error rate are per call or per task and compare at once.
   - The fleet is the sum of the hosts read; each host is compared around its own last rollout, and a host without a
     rollout takes no part in the fleet's comparison. Counts, costs and costs per day are summed, tokens per task and
     the error rate computed again from the sums. Percentiles cannot be summed, so the fleet shows the worst host's
@@ -74,7 +78,7 @@ msg:
   elements: str
   sample: ["fleet   1 host(s) compared around their last rollout: cost per day 1.20 USD -> 1.50 USD (+25.0%), error
            rate 0.01 -> 0",
-           "ok      orchestrator-1: rollout 20261128T085500Z-1a2b3c at 2026-11-28T09:00:00Z (claude-sonnet-4-5 ->
+           "ok      orchestrator-1: rollout 20261128T085500Z-1a2b3c at 2026-11-28T09:00:00Z (claude-haiku-4-5 ->
            claude-sonnet-4-6): cost per day 1.20 USD -> 1.50 USD (+25.0%), error rate 0.01 -> 0"]
 paths:
   description: The files written, the timestamped JSON report first, then latest.json, the timestamped page and

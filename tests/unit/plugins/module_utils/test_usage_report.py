@@ -18,6 +18,7 @@ import pytest
 from ansible_collections.jada.agent.plugins.module_utils.usage_report import (
     TOTALS,
     change_percent,
+    change_withheld,
     changes,
     fleet_models,
     host_entry,
@@ -95,7 +96,7 @@ def test_changes_per_model_and_over_all_models():
     before = {SONNET45: figures(10, 100, 0, 1.4, tasks=5, cost_per_day=0.2, p50=1000, p95=2000)}
     after = {SONNET46: figures(4, 100, 1, 0.8, tasks=2, cost_per_day=0.4, p50=800, p95=1500),
              SONNET45: figures(2, 10, 0, 0.1, tasks=1, cost_per_day=0.05, p50=1100, p95=2200)}
-    result = changes(before, after)
+    result = changes(before, after, [(7.0, 7.0)])
     assert result[SONNET45]['cost_per_day'] == -75.0 and result[SONNET45]['p95_ms'] == 10.0
     # A model new after the rollout has nothing to change from.
     assert set(result[SONNET46].values()) == {None}
@@ -103,6 +104,33 @@ def test_changes_per_model_and_over_all_models():
     totals = result[TOTALS]
     assert (totals['cost_per_day'], totals['tasks'], totals['requests']) == (125.0, -40.0, -40.0)
     assert 'p95_ms' not in result[TOTALS]
+
+
+@pytest.mark.parametrize('name, spans, why', [
+    ('requests', [(7.0, 7.0)], None),
+    ('tasks', [(7.0, 2.0)], 'the windows differ in length'),
+    ('requests', [(7.0, 7.0), (7.0, 6.5)], 'the windows differ in length'),
+    ('tokens_per_task', [(7.0, 0.01)], None),
+    ('error_rate', [(7.0, 0.01)], None),
+    ('p95_ms', [(7.0, 0.01)], None),
+    ('cost_per_day', [(7.0, 1.0)], None),
+    ('cost_per_day', [(7.0, 0.0035)], 'too early: a window covers 5 minute(s), less than 1 day(s)'),
+    ('cost_per_day', [(7.0, 2.0), (0.5, 0.5)], 'too early: a window covers 12.0 hour(s), less than 1 day(s)'),
+    ('cost_per_day', [(7.0, 0.999)], 'too early: a window covers 24.0 hour(s), less than 1 day(s)'),
+    ('cost_per_day', [], 'too early: a window covers 0 minute(s), less than 1 day(s)'),
+], ids=['same-length', 'counts-unequal', 'counts-one-host-unequal', 'ratio-short', 'error-rate-short',
+        'latency-short', 'per-day-one-day', 'per-day-minutes', 'per-day-one-host-short', 'per-day-just-short', 'no-window'])
+def test_change_withheld(name, spans, why):
+    assert change_withheld(name, spans) == why
+
+
+def test_changes_withholds_counts_of_unequal_windows_and_early_costs_per_day():
+    before = {SONNET45: figures(10, 100, 0, 1.4, tasks=5, cost_per_day=0.2, p50=1000, p95=2000)}
+    after = {SONNET45: figures(2, 10, 0, 0.1, tasks=1, cost_per_day=2000.0, p50=1100, p95=2200)}
+    result = changes(before, after, [(7.0, 0.001)])
+    assert result[SONNET45]['p95_ms'] == 10.0 and result[SONNET45]['tokens_per_task'] == -50.0
+    assert (result[SONNET45]['cost_per_day'], result[SONNET45]['requests'], result[SONNET45]['tasks']) == (
+        None, None, None)
 
 
 @pytest.mark.parametrize('result, read, line', [
@@ -157,6 +185,19 @@ def test_the_report_of_a_fleet():
                                           '-> 0.40 USD (+33.3%), error rate 0 -> 0.1667')
     assert report['summary_lines'][-1] == 'FAILED  gone: not read (unreachable; see the output above)'
     assert report['hosts']['c']['comparison'] is None
+
+
+def test_a_host_minutes_after_its_rollout_holds_back_the_fleets_cost_per_day_change():
+    early = answer('2026-12-01T07:55:00Z', {SONNET45: figures(2, 10, 0, 0.7, tasks=1, cost_per_day=0.1)},
+                   {SONNET46: figures(1, 5, 0, 0.2, tasks=1, cost_per_day=57.6)})
+    early['comparison']['after']['days'] = 0.0035
+    report = usage_report([('a', early)], '2026-12-01T08:00:00Z', False)
+    comparison = report['fleet']['comparison']
+    assert comparison['change'][TOTALS]['cost_per_day'] is None
+    assert set(comparison['change_withheld']) == {'cost_per_day', 'requests', 'tasks'}
+    assert report['summary_lines'][0].endswith('-> 57.60 USD (too early: a window covers 5 minute(s), less than '
+                                               '1 day(s)), error rate 0 -> 0')
+    assert 'No change shown for cost_per_day: too early' in html_report(report)
 
 
 def test_no_host_with_a_rollout():
