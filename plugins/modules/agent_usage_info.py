@@ -230,7 +230,7 @@ comparison:
     - With O(compare), the last completed rollout (C(rollout), its line of O(history_file); C(null) when there is
       none, and then no windows and a warning) and the windows C(before), [S - O(window_days), S), and C(after), [E,
       min(E + O(window_days), now)), S when the rollout began (its line's C(started), else its C(time)) and E the
-      second after its C(time), when it ended: the rollout itself, whose verification already runs on the new model,
+      second after its C(time), when it ended; the rollout itself, whose verification already runs on the new model,
       counts in neither window. Each window has C(since), C(until) (UTC), C(days) (the fraction of days it covers,
       less than O(window_days) for an C(after) window still open) and C(models).
     - Per model, the figures of RV(models), C(p50_ms) and C(p95_ms) (as RV(latency), null without a sample), and
