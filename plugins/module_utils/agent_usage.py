@@ -1125,16 +1125,23 @@ def read_history(path):
 def comparison_windows(rollout, now, window_days):
     """{before: (since, until), after: (since, until)} in ms around ``rollout`` (a history line), else None.
 
-    before is [T - window_days, T), after [T, min(T + window_days, now)), T the rollout's time; an after window that
-    has not begun (T in the future of this host's clock) is empty, [T, T).
+    before is [S - window_days, S), after [E, min(E + window_days, now)): S is when the rollout began (its line's
+    ``started``), E when it ended, the second after its ``time`` (the history keeps whole seconds, rounded down).
+    The rollout itself, whose verification already runs on the new model, counts in neither window. A line without
+    ``started`` (written before it was recorded) begins at its ``time``. An after window that has not begun (E in
+    the future of this host's clock) is empty, [E, E).
     """
     if rollout is None:
         return None
-    boundary = _history_time(rollout.get('time'))
-    if boundary is None:
+    ended = _history_time(rollout.get('time'))
+    if ended is None:
         return None
+    began = _history_time(rollout.get('started'))
+    if began is None or began > ended:
+        began = ended
+    ended += 1000
     span = int(window_days * _MS_PER_DAY)
-    return {'before': (boundary - span, boundary), 'after': (boundary, max(boundary, min(boundary + span, now)))}
+    return {'before': (began - span, began), 'after': (ended, max(ended, min(ended + span, now)))}
 
 
 def derived_figures(figures, tasks, days):

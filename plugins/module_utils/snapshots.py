@@ -122,11 +122,16 @@ def summary(root):
             'unfinished': unfinished(snapshots)}
 
 
-def history_line(rollout_id, result, now, change):
+def history_line(rollout_id, result, now, change, started=None):
     """One line of the rollout history: when it finished, its id, how (``complete``, ``rolled-back``) and the change
-    it made, from ``change`` (HISTORY_KEYS; anything else is left out, so no content of a file can slip in)."""
+    it made, from ``change`` (HISTORY_KEYS; anything else is left out, so no content of a file can slip in).
+    ``started``, when given, is when its snapshot was taken (``started`` in the line): the usage report compares the
+    agent's usage before that with its usage after ``time``, so that the rollout's own verification counts in
+    neither window."""
     entry = {'time': time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime(now)), 'rollout_id': rollout_id,
              'result': result}
+    if started is not None:
+        entry['started'] = time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime(started))
     for key in HISTORY_KEYS:
         value = (change or {}).get(key)
         entry[key] = None if value in (None, '') else str(value)

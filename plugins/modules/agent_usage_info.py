@@ -228,9 +228,11 @@ pricing_date:
 comparison:
   description:
     - With O(compare), the last completed rollout (C(rollout), its line of O(history_file); C(null) when there is
-      none, and then no windows and a warning) and the windows C(before), [T - O(window_days), T), and C(after), [T,
-      min(T + O(window_days), now)), T the rollout's time. Each window has C(since), C(until) (UTC), C(days) (the
-      fraction of days it covers, less than O(window_days) for an C(after) window still open) and C(models).
+      none, and then no windows and a warning) and the windows C(before), [S - O(window_days), S), and C(after), [E,
+      min(E + O(window_days), now)), S when the rollout began (its line's C(started), else its C(time)) and E the
+      second after its C(time), when it ended; the rollout itself, whose verification already runs on the new model,
+      counts in neither window. Each window has C(since), C(until) (UTC), C(days) (the fraction of days it covers,
+      less than O(window_days) for an C(after) window still open) and C(models).
     - Per model, the figures of RV(models), C(p50_ms) and C(p95_ms) (as RV(latency), null without a sample), and
       C(tasks), the prompts of the main agent whose first answer came from the model in the window (a C(type=user)
       line that is not a tool result, not a subagent's and not one the CLI adds itself; a prompt answered by an
@@ -240,11 +242,12 @@ comparison:
       C(api_errors) over C(requests) plus C(api_errors) (null without either).
   returned: when O(compare=true)
   type: dict
-  sample: {rollout: {time: "2026-11-28T09:00:00Z", rollout_id: "20261128T085500Z-1a2b3c", result: complete,
+  sample: {rollout: {time: "2026-11-28T09:00:00Z", started: "2026-11-28T08:55:00Z",
+                     rollout_id: "20261128T085500Z-1a2b3c", result: complete,
            from_model: claude-sonnet-4-5, to_model: claude-sonnet-4-6, from_cli_version: 2.1.300,
            to_cli_version: 2.1.328}, window_days: 7,
-           before: {since: "2026-11-21T09:00:00Z", until: "2026-11-28T09:00:00Z", days: 7.0, models: {}},
-           after: {since: "2026-11-28T09:00:00Z", until: "2026-12-01T09:00:00Z", days: 3.0,
+           before: {since: "2026-11-21T08:55:00Z", until: "2026-11-28T08:55:00Z", days: 7.0, models: {}},
+           after: {since: "2026-11-28T09:00:01Z", until: "2026-12-01T09:00:01Z", days: 3.0,
            models: {claude-sonnet-4-6: {requests: 42, input_tokens: 1830, output_tokens: 20311,
            cache_creation_input_tokens: 51234, cache_read_input_tokens: 1203345, api_errors: 1, cost_usd: 0.85893,
            tasks: 12, p50_ms: 2310, p95_ms: 9120, tokens_per_task: 106393.3, cost_per_day: 0.28631,

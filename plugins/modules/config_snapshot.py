@@ -67,6 +67,8 @@ options:
     description:
       - For O(state=marked), the change the rollout made, recorded in O(history_file) when the mark changes the phase.
       - Only these keys are recorded; an empty value is recorded as C(null).
+      - The line also has C(time) (when it was marked), C(rollout_id), C(result) (the phase) and, for C(complete),
+        C(started), when the snapshot was taken.
     type: dict
     suboptions:
       from_model:
@@ -189,6 +191,7 @@ history:
   type: dict
   sample:
     time: '2026-12-01T04:05:00Z'
+    started: '2026-12-01T04:04:12Z'
     rollout_id: 20261201T040412Z-1f2e
     result: complete
     from_model: claude-haiku-4-5
@@ -473,7 +476,9 @@ def mark(module, root):
         except (IOError, OSError) as exc:
             module.fail_json(msg='cannot mark the snapshot %s in %s: %s' % (entry['id'], root, exc))
     if changed and module.params['history'] is not None and module.params['phase'] in ('complete', 'rolled-back'):
-        line = snapshots.history_line(entry['id'], module.params['phase'], now, module.params['history'])
+        # A complete rollout says when it began too (a manual rollback marks an older snapshot: not its own start).
+        started = entry['since'] if module.params['phase'] == 'complete' else None
+        line = snapshots.history_line(entry['id'], module.params['phase'], now, module.params['history'], started)
         result['history'] = json.loads(line)
         if not module.check_mode:
             append_history(module, module.params['history_file'], line)

@@ -1,9 +1,11 @@
 """Checks the demo orchestrator after upgrade-model.yml converged (and ran a second time), and what the side_effect
 step (exercises.py) recorded; verify only looks."""
 
+import datetime
 import json
 import os
 import pathlib
+import re
 import sys
 
 import pytest
@@ -150,3 +152,145 @@ def test_each_rollout_that_changed_the_host_left_one_line_in_the_rollout_history
         ('complete', 'claude-sonnet-4-6', 'claude-sonnet-4-6', pinned, pinned)]
     assert lines[0]['rollout_id'] != lines[1]['rollout_id']
     assert history.mode == 0o644
+
+
+# --- the usage report (playbooks/usage_report.yml), run by the side effect after the rollout ------------------------
+
+HOST = 'jada-molecule-default'
+HAIKU, SONNET = 'claude-haiku-4-5', 'claude-sonnet-4-6'
+TOKENS = ('input_tokens', 'output_tokens', 'cache_creation_input_tokens', 'cache_read_input_tokens')
+COUNTS = ('requests', 'api_errors') + TOKENS
+
+
+@pytest.fixture(name='usage', scope='module')
+def fixture_usage():
+    return jada_molecule.results('a_usage_report_around_the_rollout')
+
+
+def instant(text):
+    return datetime.datetime.fromisoformat(text.replace('Z', '+00:00'))
+
+
+def counts(models, fields=COUNTS):
+    """The counts of each model that had an answer or an error."""
+    return dict((model, dict((name, figures[name]) for name in fields)) for model, figures in models.items()
+                if figures['requests'] or figures['api_errors'])
+
+
+def answered(requests, since=None, until=None):
+    """Per model, what the Messages API stand-in answered in [since, until): its request log's requests, the four
+    token counts of its answers, and the tasks (requests that carried no tool result: prompts)."""
+    result = {}
+    for request in requests:
+        if request['path'] != '/v1/messages' or request['status'] != 200:
+            continue
+        when = instant(request['time'])
+        if (since and when < instant(since)) or (until and when >= instant(until)):
+            continue
+        figures = result.setdefault(request['model'], dict((name, 0) for name in ('requests', 'tasks') + TOKENS))
+        figures['requests'] += 1
+        figures['tasks'] += 0 if request['tool_result'] else 1
+        for name in TOKENS:
+            figures[name] += request['usage'][name]
+    return result
+
+
+def test_the_usage_report_read_the_host_and_wrote_its_files_in_each_run(usage):
+    for name, run in usage['runs'].items():
+        report = run['latest']
+        assert run['rc'] == 0, (name, run['stderr'])
+        assert report['hosts_not_read'] == [] and report['fleet']['hosts_read'] == [HOST], name
+        assert report['hosts'][HOST]['failed'] is None and report['hosts'][HOST]['warnings'] == [], name
+        assert report['check_mode'] is name.startswith('check'), name
+        stamped = [file for file in run['files'] if file.startswith('usage-')]
+        assert sorted(run['files']) == ['latest.html', 'latest.json'] + sorted(stamped), name
+        assert run['files'][[file for file in stamped if file.endswith('.json')][0]] == run['files']['latest.json']
+        assert run['files'][[file for file in stamped if file.endswith('.html')][0]] == run['files']['latest.html']
+        # The summary printed is the report's, and the task changes nothing.
+        task = run['report_task']
+        assert task['msg'] == report['summary_lines'] and task['changed'] is False and not task.get('failed'), name
+
+
+def test_the_comparison_is_around_the_rollout_of_the_history(usage):
+    history = [json.loads(line) for line in usage['history'].splitlines()]
+    report = usage['runs']['first']['latest']
+    comparison = report['hosts'][HOST]['comparison']
+    # Only the converge's rollout had finished when the side effect ran the report.
+    assert len(history) == 1 and comparison['rollout'] == history[0]
+    assert (history[0]['from_model'], history[0]['to_model']) == (HAIKU, SONNET)
+    assert report['fleet']['comparison']['hosts_compared'] == [HOST]
+    # The rollout itself (its verification on Sonnet) is in neither window.
+    assert comparison['before']['until'] == history[0]['started']
+    assert instant(comparison['after']['since']) == instant(history[0]['time']) + datetime.timedelta(seconds=1)
+
+
+def test_each_window_holds_what_the_stand_in_answered_on_its_side_of_the_rollout(usage):
+    asked = usage['asked']
+    assert asked['is_error'] is False and asked['answered_by'] == [SONNET], asked
+    requests = usage['api_requests']
+    fields = ('requests', 'tasks') + TOKENS
+    for name in ('first', 'second'):
+        host = usage['runs'][name]['latest']['hosts'][HOST]
+        comparison = host['comparison']
+        before = answered(requests, comparison['before']['since'], comparison['before']['until'])
+        after = answered(requests, comparison['after']['since'], comparison['after']['until'])
+        assert sorted(before) == [HAIKU] and sorted(after) == [SONNET], (before, after)
+        assert counts(comparison['before']['models'], fields) == before
+        assert counts(comparison['after']['models'], fields) == after
+        # The task this exercise asked, with its scripted usage, is after the rollout.
+        scripted = [request for request in requests if request['usage'] and all(
+            request['usage'][field] == value for field, value in usage['scripted_usage'].items())]
+        assert scripted and answered(scripted, comparison['after']['since'], comparison['after']['until']) == \
+            answered(scripted)
+        # The whole range: every answer, the rollout's own verification on Sonnet too, which no window holds.
+        everything = answered(requests)
+        assert counts(host['models'], ('requests',) + TOKENS) == dict(
+            (model, dict((field, figures[field]) for field in ('requests',) + TOKENS))
+            for model, figures in everything.items())
+        assert everything[SONNET]['requests'] > after[SONNET]['requests']
+        assert counts(usage['runs'][name]['latest']['fleet']['comparison']['after']['models'], fields) == after
+
+
+def test_the_page_is_self_contained_and_no_report_holds_a_prompt_or_an_answer(usage):
+    texts = [text for text in usage['texts'] if len(text) >= 8]
+    # The texts were found: the exercise's own prompt and answer among them.
+    assert usage['prompt'] in texts and usage['answer'] in texts
+    for name, run in usage['runs'].items():
+        for file, content in run['files'].items():
+            assert not [text for text in texts if text in content], (name, file)
+            if file.endswith('.html'):
+                assert '<svg' in content
+                assert '<script' not in content.lower()
+                assert not re.findall(r'(?i)\b(?:src|href)\s*=\s*["\']?\s*(?:https?:)?//', content), (name, file)
+                assert 'http://' not in content and 'https://' not in content, (name, file)
+
+
+def test_check_mode_leaves_the_usage_state_alone_and_still_reports(usage):
+    runs = usage['runs']
+    # Before any real run: no state, and none after the check either.
+    assert runs['check']['state_before'] is None and runs['check']['state_after'] is None
+    # After the real runs: the same state, byte for byte.
+    assert runs['check_again']['state_before'] is not None
+    assert runs['check_again']['state_after'] == runs['check_again']['state_before']
+    # What check mode reports is what the real run reports.
+    for window in ('before', 'after'):
+        assert counts(runs['check']['latest']['hosts'][HOST]['comparison'][window]['models']) == \
+            counts(runs['first']['latest']['hosts'][HOST]['comparison'][window]['models'])
+    assert counts(runs['check']['latest']['hosts'][HOST]['models']) == \
+        counts(runs['first']['latest']['hosts'][HOST]['models'])
+
+
+def test_the_usage_state_is_written_and_a_second_run_reads_only_new_bytes(usage):
+    runs = usage['runs']
+    # The check run wrote no state: the first real run reads every transcript again.
+    for name in ('check', 'first'):
+        assert runs[name]['read'][0]['bytes_read'] == runs[name]['transcript_bytes'] > 0, name
+    assert runs['first']['state_before'] is None and runs['first']['state_after'] is not None
+    for name, previous in (('second', 'first'), ('check_again', 'second')):
+        grown = runs[name]['transcript_bytes'] - runs[previous]['transcript_bytes']
+        assert runs[name]['read'][0]['bytes_read'] == grown, name
+        first, later = runs['first']['latest']['hosts'][HOST], runs[name]['latest']['hosts'][HOST]
+        assert counts(later['models']) == counts(first['models'])
+        for window in ('before', 'after'):
+            assert counts(later['comparison'][window]['models'], COUNTS + ('tasks',)) == \
+                counts(first['comparison'][window]['models'], COUNTS + ('tasks',))

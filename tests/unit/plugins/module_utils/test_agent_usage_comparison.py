@@ -81,20 +81,33 @@ def test_read_history(tmp_path):
 
 # --- the windows ------------------------------------------------------------------------------------------
 
+S = 1000  # the history keeps whole seconds: a rollout ended within the second after its time
+
+
 @pytest.mark.parametrize('rollout, window_days, expected', [
     (None, 7, None),
     ({'time': 'garbage'}, 7, None),
     # Two days ago: the after window is still open, it ends now.
-    ({'time': '2026-11-28T12:00:00Z'}, 7, {'before': (NOW - 9 * DAY, NOW - 2 * DAY), 'after': (NOW - 2 * DAY, NOW)}),
+    ({'time': '2026-11-28T12:00:00Z'}, 7, {'before': (NOW - 9 * DAY, NOW - 2 * DAY),
+                                           'after': (NOW - 2 * DAY + S, NOW)}),
     # Long ago: both windows are whole.
     ({'time': '2026-10-01T12:00:00Z'}, 7, {'before': (NOW - 67 * DAY, NOW - 60 * DAY),
-                                           'after': (NOW - 60 * DAY, NOW - 53 * DAY)}),
+                                           'after': (NOW - 60 * DAY + S, NOW - 53 * DAY + S)}),
     ({'time': '2026-11-30T11:00:00Z'}, 1, {'before': (NOW - 25 * 3600000, NOW - 3600000),
-                                           'after': (NOW - 3600000, NOW)}),
+                                           'after': (NOW - 3600000 + S, NOW)}),
     # After this host's now (its clock behind the controller's): the after window has not begun.
     ({'time': '2026-11-30T13:00:00Z'}, 7, {'before': (NOW + 3600000 - 7 * DAY, NOW + 3600000),
-                                           'after': (NOW + 3600000, NOW + 3600000)}),
-], ids=['no-rollout', 'bad-time', 'recent', 'long-ago', 'one-day', 'in-the-future'])
+                                           'after': (NOW + 3600000 + S, NOW + 3600000 + S)}),
+    # The rollout took five minutes, its verification on the new model among them: in neither window.
+    ({'started': '2026-11-30T10:55:00Z', 'time': '2026-11-30T11:00:00Z'}, 1,
+     {'before': (NOW - 25 * 3600000 - 300 * S, NOW - 3600000 - 300 * S), 'after': (NOW - 3600000 + S, NOW)}),
+    # A start that cannot be one (unreadable, or after the end) is the end's.
+    ({'started': 'soon', 'time': '2026-11-30T11:00:00Z'}, 1, {'before': (NOW - 25 * 3600000, NOW - 3600000),
+                                                              'after': (NOW - 3600000 + S, NOW)}),
+    ({'started': '2026-11-30T11:00:05Z', 'time': '2026-11-30T11:00:00Z'}, 1,
+     {'before': (NOW - 25 * 3600000, NOW - 3600000), 'after': (NOW - 3600000 + S, NOW)}),
+], ids=['no-rollout', 'bad-time', 'recent', 'long-ago', 'one-day', 'in-the-future', 'started', 'bad-start',
+        'start-after-end'])
 def test_comparison_windows(rollout, window_days, expected):
     assert comparison_windows(rollout, NOW, window_days) == expected
 
@@ -159,7 +172,7 @@ def test_tasks_count_the_prompts_of_the_main_agent_under_their_first_answers_mod
     before, after = result['comparison']['before'], result['comparison']['after']
     assert (before['since'], before['until'], before['days']) == ('2026-11-29T10:30:00Z', '2026-11-30T10:30:00Z',
                                                                   1.0)
-    assert (after['since'], after['until'], after['days']) == ('2026-11-30T10:30:00Z', '2026-11-30T12:00:00Z',
+    assert (after['since'], after['until'], after['days']) == ('2026-11-30T10:30:01Z', '2026-11-30T12:00:00Z',
                                                                0.0625)
     assert before['models'][SONNET]['tasks'] == 1 and before['models'][HAIKU_DATED]['tasks'] == 0
     assert after['models'][SONNET]['tasks'] == 1 and after['models'][HAIKU_DATED]['tasks'] == 1

@@ -117,3 +117,5 @@ def test_history_line_records_only_the_change():
     assert line == {'time': '1970-01-01T00:00:00Z', 'rollout_id': 'r1', 'result': 'complete',
                     'from_model': 'claude-haiku-4-5', 'to_model': 'claude-sonnet-4-6', 'from_cli_version': None,
                     'to_cli_version': '2.1'}
+    # A complete rollout also says when it began.
+    assert json.loads(snapshots.history_line('r1', 'complete', 90, change, 30))['started'] == '1970-01-01T00:00:30Z'

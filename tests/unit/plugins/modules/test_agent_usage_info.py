@@ -203,9 +203,9 @@ def test_compare_around_the_last_complete_rollout(host, run):
     assert comparison['rollout']['rollout_id'] == 'r1' and comparison['window_days'] == 1
     assert (comparison['before']['since'], comparison['before']['until']) == ('2026-11-29T00:00:00Z',
                                                                               '2026-11-30T00:00:00Z')
-    # The rollout is long past: a whole day after it.
+    # The rollout is long past: a whole day after it (after the second it ended in).
     assert (comparison['after']['since'], comparison['after']['until'], comparison['after']['days']) == (
-        '2026-11-30T00:00:00Z', '2026-12-01T00:00:00Z', 1.0)
+        '2026-11-30T00:00:01Z', '2026-12-01T00:00:01Z', 1.0)
     # Before: msg_1 (one task, 1500 ms); after: msg_2 (one task) and the subagent's msg_3 (no task of its own).
     before = comparison['before']['models']['claude-sonnet-4-6']
     assert (before['requests'], before['tasks'], before['tokens_per_task'], before['p50_ms']) == (1, 1, 1110.0, 1500)

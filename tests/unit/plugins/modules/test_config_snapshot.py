@@ -230,6 +230,8 @@ def test_a_finished_rollout_gets_one_history_line(host, run):
     assert dict((key, history[0][key]) for key in CHANGE) == CHANGE
     assert history[1]['from_cli_version'] is None
     assert re.match(r'^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$', history[0]['time'])
+    # A complete rollout says when its snapshot was taken, at or before its end; a rolled-back one needs no start.
+    assert history[0]['started'] <= history[0]['time'] and 'started' not in history[1]
     assert marked['history'] == history[0]
     assert mode_of(history_file) == 0o644
 
