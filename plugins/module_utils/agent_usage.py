@@ -132,7 +132,6 @@ _DATED = re.compile(r'^(.+)-([0-9]{8})$')
 _ISO_DATE = re.compile(r'^[0-9]{4}-[0-9]{2}-[0-9]{2}$')
 _BOUND = re.compile(r'^([0-9]{4})-([0-9]{2})-([0-9]{2})'
                     r'(?:[T ]([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:[.]([0-9]+))?)?)?(Z|[+-][0-9]{2}:?[0-9]{2})?$')
-_DIGITS = re.compile(r'^[0-9]+$')
 _SEMVER_PREFIX = re.compile(r'^[0-9]+[.][0-9]+[.][0-9]')
 
 _USAGE_MARKER = b'"usage":{'
@@ -258,8 +257,25 @@ def _valid_date(year, month, day):
     return day <= (30 if month in (4, 6, 9, 11) else 31)
 
 
-def _digits(text):
-    return int(text) if _DIGITS.match(text) else None
+# ccusage's parse_ts_timestamp: exactly this shape, the fraction three digits or none, the zone Z or +HH:MM.
+_TIMESTAMP = re.compile(r'([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})(?:[.]([0-9]{3}))?'
+                        r'(?:Z|([+-])([0-9]{2}):([0-9]{2}))\Z')
+# Days since the epoch of the dates met so far: transcripts span few days, and most of a timestamp's cost is its date.
+_DAY_NUMBERS = {}
+
+
+def _day_number(text):
+    """Days since the epoch of a timestamp's valid ``YYYY-MM-DD`` (its first ten characters), else None."""
+    date = text[:10]
+    number = _DAY_NUMBERS.get(date)
+    if number is None:
+        year, month, day = int(date[:4]), int(date[5:7]), int(date[8:10])
+        if not _valid_date(year, month, day):
+            return None
+        if len(_DAY_NUMBERS) > 4096:
+            _DAY_NUMBERS.clear()
+        number = _DAY_NUMBERS[date] = _days_from_civil(year, month, day)
+    return number
 
 
 def parse_timestamp(text):
@@ -268,37 +284,21 @@ def parse_timestamp(text):
     As ccusage's parse_ts_timestamp: ``YYYY-MM-DDTHH:MM:SS`` then ``Z`` or ``+HH:MM``, with exactly three fraction
     digits or none.
     """
-    if not isinstance(text, str):
+    match = _TIMESTAMP.match(text) if isinstance(text, str) else None
+    if match is None:
         return None
-    length = len(text)
-    if length in (20, 25) and text[19] in 'Z+-':
-        millis, zone = 0, text[19:]
-    elif length in (24, 29) and text[19] == '.':
-        millis, zone = _digits(text[20:23]), text[23:]
-        if millis is None:
-            return None
-    else:
+    dummy, dummy, dummy, hour, minute, second, millis, sign, zone_hours, zone_minutes = match.groups()
+    hour, minute, second = int(hour), int(minute), int(second)
+    if hour > 23 or minute > 59 or second > 59:
         return None
-    if text[4] != '-' or text[7] != '-' or text[10] != 'T' or text[13] != ':' or text[16] != ':':
+    days = _day_number(text)
+    if days is None:
         return None
-    parts = [_digits(text[0:4]), _digits(text[5:7]), _digits(text[8:10]), _digits(text[11:13]),
-             _digits(text[14:16]), _digits(text[17:19])]
-    if None in parts:
-        return None
-    year, month, day, hour, minute, second = parts
-    if hour > 23 or minute > 59 or second > 59 or not _valid_date(year, month, day):
-        return None
-    if zone == 'Z':
-        offset = 0
-    elif len(zone) == 6 and zone[0] in '+-' and zone[3] == ':':
-        hours, minutes = _digits(zone[1:3]), _digits(zone[4:6])
-        if hours is None or minutes is None:
-            return None
-        offset = (hours * 60 + minutes) * (1 if zone[0] == '+' else -1)
-    else:
-        return None
-    seconds = _days_from_civil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second - offset * 60
-    return seconds * 1000 + millis
+    seconds = days * 86400 + hour * 3600 + minute * 60 + second
+    if sign is not None:
+        offset = int(zone_hours) * 3600 + int(zone_minutes) * 60
+        seconds += offset if sign == '-' else -offset
+    return seconds * 1000 + (int(millis) if millis else 0)
 
 
 def parse_bound(text):
@@ -326,139 +326,112 @@ def utc_day(timestamp):
 # --- one line ---------------------------------------------------------------------------------------------
 
 def refuses_null(line):
-    """Whether ccusage drops ``line`` for a null value: its byte scan, names found the way it finds them."""
-    offset = 0
-    while True:
-        index = line.find(b':null', offset)
-        if index < 0:
-            return False
-        end = max(index - 1, 0)
-        if line[end:end + 1] != b'"':
-            while end > 0 and line[end:end + 1] != b'"':
-                end -= 1
-        if line[end:end + 1] == b'"':
-            start = max(end - 1, 0)
-            while start > 0 and line[start:start + 1] != b'"':
-                start -= 1
-            if line[start:start + 1] == b'"' and line[start + 1:end] in _NULL_REFUSED:
-                return True
-        offset = index + 5
+    """Whether ccusage drops ``line`` for a null value: its byte scan, names found the way it finds them.
+
+    For each ``:null``, the name is what lies between the last two ``"`` before it, escaped or not.
+    """
+    index = line.find(b':null')
+    while index >= 0:
+        end = line.rfind(b'"', 0, index)
+        start = line.rfind(b'"', 0, end) if end > 0 else -1
+        if start >= 0 and line[start + 1:end] in _NULL_REFUSED:
+            return True
+        index = line.find(b':null', index + 5)
+    return False
 
 
 def _u64(value):
-    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= _U64_MAX
+    # json.loads makes exact ints, and True is of type bool, not int.
+    return type(value) is int and 0 <= value <= _U64_MAX
 
 
-def _optional(container, key, check):
-    """(ok, value): a key that is absent or null is None; a present one must pass ``check``."""
-    value = container.get(key)
-    if value is None:
-        return True, None
-    return check(value), value
+# The serde types of the optional envelope fields ccusage reads (a JSON number is an int or a float).
+_STRING, _NUMBER, _BOOL = (str,), (int, float), (bool,)
+_DIRECT_FIELDS = (('version', _STRING), ('sessionId', _STRING), ('requestId', _STRING), ('costUSD', _NUMBER),
+                  ('isSidechain', _BOOL))
+_PROGRESS_FIELDS = (('requestId', _STRING), ('costUSD', _NUMBER), ('isSidechain', _BOOL))
+_SPEEDS = ('standard', 'fast')
 
 
-def _is_str(value):
-    return isinstance(value, str)
-
-
-def _is_bool(value):
-    return isinstance(value, bool)
-
-
-def _is_number(value):
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
+def _well_typed(container, fields):
+    """Whether each of these optional fields is absent, null or of its type."""
+    for key, kinds in fields:
+        value = container.get(key)
+        if value is not None and type(value) not in kinds:
+            return False
+    return True
 
 
 def _usage_message(message):
     """(model, id, tokens, speed) of a message as ccusage's serde types accept it, else None."""
-    if not isinstance(message, dict):
+    if type(message) is not dict:
         return None
     usage = message.get('usage')
-    if not isinstance(usage, dict) or not _u64(usage.get('input_tokens')) or not _u64(usage.get('output_tokens')):
+    if type(usage) is not dict:
         return None
-    counts = []
-    for key in ('cache_creation_input_tokens', 'cache_read_input_tokens'):
-        # serde's #[serde(default)] fills in a missing count, not a null one.
-        if key in usage and not _u64(usage[key]):
-            return None
-        counts.append(usage.get(key, 0))
-    speed = usage.get('speed')
-    if speed is not None and speed not in ('standard', 'fast'):
+    get = usage.get
+    input_tokens, output_tokens = get('input_tokens'), get('output_tokens')
+    # serde's #[serde(default)] fills in a missing count, not a null one.
+    cache_write, cache_read = get('cache_creation_input_tokens', 0), get('cache_read_input_tokens', 0)
+    if not (_u64(input_tokens) and _u64(output_tokens) and _u64(cache_write) and _u64(cache_read)):
         return None
-    split = usage.get('cache_creation')
-    if split is not None:
-        if not isinstance(split, dict):
-            return None
-        for key in ('ephemeral_5m_input_tokens', 'ephemeral_1h_input_tokens'):
-            if key in split and not _u64(split[key]):
-                return None
+    speed = get('speed')
+    if speed is not None and speed not in _SPEEDS:
+        return None
+    split = get('cache_creation')
+    if split is None:
+        cache_5m, cache_1h = cache_write, 0
+    elif type(split) is dict:
         cache_5m, cache_1h = split.get('ephemeral_5m_input_tokens', 0), split.get('ephemeral_1h_input_tokens', 0)
-    else:
-        cache_5m, cache_1h = counts[0], 0
-    ok_model, model = _optional(message, 'model', _is_str)
-    ok_id, message_id = _optional(message, 'id', _is_str)
-    if not (ok_model and ok_id):
-        return None
-    tokens = (usage['input_tokens'], usage['output_tokens'], cache_5m, cache_1h, counts[1])
-    return model, message_id, tokens, speed
-
-
-def _envelope(container, keys):
-    """The optional top-level fields ccusage reads, type-checked: {key: value or None}, or None when one is wrong."""
-    checks = {'version': _is_str, 'sessionId': _is_str, 'requestId': _is_str, 'costUSD': _is_number,
-              'isSidechain': _is_bool}
-    values = {}
-    for key in keys:
-        ok, value = _optional(container, key, checks[key])
-        if not ok:
+        if not (_u64(cache_5m) and _u64(cache_1h)):
             return None
-        values[key] = value
-    return values
+    else:
+        return None
+    model, message_id = message.get('model'), message.get('id')
+    if (model is not None and type(model) is not str) or (message_id is not None and type(message_id) is not str):
+        return None
+    return model, message_id, (input_tokens, output_tokens, cache_5m, cache_1h, cache_read), speed
 
 
 def _entry(data):
     """(timestamp, model, id, request id, session, sidechain, tokens, speed, direct) of a counted line, else None."""
-    direct = True
-    envelope = _envelope(data, ('version', 'sessionId', 'requestId', 'costUSD', 'isSidechain'))
-    parsed = _usage_message(data.get('message'))
-    timestamp = data.get('timestamp')
-    if envelope is None or parsed is None or not isinstance(timestamp, str):
-        # Not the direct shape: ccusage tries an agent-progress line, whose answer is under data.message.
-        direct = False
-        progress = data.get('data')
-        progress = progress.get('message') if isinstance(progress, dict) else None
-        if not isinstance(progress, dict):
+    fields, parsed, timestamp = data, _usage_message(data.get('message')), data.get('timestamp')
+    session, version = data.get('sessionId'), data.get('version')
+    direct = parsed is not None and type(timestamp) is str and _well_typed(data, _DIRECT_FIELDS)
+    if not direct:
+        # Not the direct shape: ccusage tries an agent-progress line, whose answer is under data.message. Its session
+        # is the line's own (top-level) sessionId; its version is not looked at.
+        fields = data.get('data')
+        fields = fields.get('message') if type(fields) is dict else None
+        if type(fields) is not dict:
             return None
-        envelope = _envelope(progress, ('requestId', 'costUSD', 'isSidechain'))
-        parsed = _usage_message(progress.get('message'))
-        timestamp = progress.get('timestamp')
-        # The session of a progress line is the line's own (top-level) sessionId; its version is not looked at.
-        session = _envelope(data, ('sessionId',))
-        if envelope is None or parsed is None or not isinstance(timestamp, str) or session is None:
+        parsed, timestamp, version = _usage_message(fields.get('message')), fields.get('timestamp'), None
+        if (parsed is None or type(timestamp) is not str or not _well_typed(fields, _PROGRESS_FIELDS)
+                or (session is not None and type(session) is not str)):
             return None
-        envelope.update(session, version=None)
     millis = parse_timestamp(timestamp)
     if millis is None:
         return None
     model, message_id, tokens, speed = parsed
-    if envelope['version'] is not None and not _SEMVER_PREFIX.match(envelope['version']):
+    if version is not None and not _SEMVER_PREFIX.match(version):
         return None
-    if '' in (envelope['sessionId'], envelope['requestId'], message_id, model):
+    request_id = fields.get('requestId')
+    if '' in (session, request_id, message_id, model):
         return None
-    return (millis, model, message_id, envelope['requestId'], envelope['sessionId'], envelope['isSidechain'] is True,
-            tokens, speed, direct)
+    return millis, model, message_id, request_id, session, fields.get('isSidechain') is True, tokens, speed, direct
 
 
 def parse_line(line):
     """The usage facts of one transcript line (bytes, without its newline), or None; no text of it is kept."""
     has_usage = _USAGE_MARKER in line
-    if not has_usage and not any(marker in line for marker in _OTHER_MARKERS):
+    if not (has_usage or _OTHER_MARKERS[0] in line or _OTHER_MARKERS[1] in line or _OTHER_MARKERS[2] in line
+            or _OTHER_MARKERS[3] in line):
         return None
     try:
         data = json.loads(line)
     except ValueError:
         return None
-    if not isinstance(data, dict):
+    if type(data) is not dict:
         return None
     kind = data.get('type')
     api_error = data.get('isApiErrorMessage') is True or (kind == 'system' and data.get('subtype') == 'api_error')
