@@ -483,8 +483,19 @@ def model_key(line):
 
 # --- the kept answers -------------------------------------------------------------------------------------
 
+# The ids met last, hashed: an answer's lines repeat its ids, a file its session.
+_HASHED = {4: {}, 8: {}}
+
+
 def _hash(text, size):
-    return int.from_bytes(hashlib.blake2b(text.encode('utf-8', 'surrogatepass'), digest_size=size).digest(), 'little')
+    known = _HASHED[size]
+    value = known.get(text)
+    if value is None:
+        if len(known) >= 4096:
+            known.clear()
+        value = known[text] = int.from_bytes(
+            hashlib.blake2b(text.encode('utf-8', 'surrogatepass'), digest_size=size).digest(), 'little')
+    return value
 
 
 # Flags of a record.
@@ -504,6 +515,9 @@ _COLUMNS = (('message', 'Q'), ('request', 'I'), ('session', 'I'), ('time', 'q'),
             ('cache_5m', 'I'), ('cache_1h', 'I'), ('cache_read', 'I'), ('latency', 'i'), ('model', 'i'), ('file', 'i'),
             ('flags', 'B'))
 _WIDE = {'I': 'Q'}
+_NAMES = tuple(name for name, dummy in _COLUMNS)
+# Where a record's values (a tuple in _COLUMNS order) hold these.
+_SESSION, _TOKENS, _LATENCY, _MODEL, _FLAGS = 2, slice(4, 9), 9, 10, 12
 _LATENCY_MAX = (1 << 31) - 1
 
 
@@ -577,46 +591,54 @@ class Ledger(object):
             column = self.columns[name] = array(_WIDE[column.typecode], column)
         return column
 
+    def _fit(self, values):
+        # Only token counts can outgrow 32 bits (hashes are made to fit); one test spares the others.
+        if max(values[_TOKENS]) > 0xFFFFFFFF:
+            for name, value in zip(_NAMES[_TOKENS], values[_TOKENS]):
+                self._widen(name, value)
+
     def _append(self, values):
-        for (name, dummy), value in zip(_COLUMNS, values):
-            self._widen(name, value).append(value)
-        return len(self) - 1
+        self._fit(values)
+        columns = self.columns
+        for name, value in zip(_NAMES, values):
+            columns[name].append(value)
+        return len(columns['flags']) - 1
 
     def _write(self, record, values):
-        for (name, dummy), value in zip(_COLUMNS, values):
-            self._widen(name, value)[record] = value
+        self._fit(values)
+        columns = self.columns
+        for name, value in zip(_NAMES, values):
+            columns[name][record] = value
 
-    def _cost(self, record):
+    def _values(self, record):
+        columns = self.columns
+        return tuple(columns[name][record] for name in _NAMES)
+
+    def _cost(self, values):
         """The cost ccusage compares duplicates by: fast mode is its model's price times ccusage's multiplier."""
-        model = self.columns['model'][record]
+        model = values[_MODEL]
         name = self.models[model] if model >= 0 else None
         multiplier = 1.0
         if name is not None and name.endswith('-fast') and model_price(name, self.pricing)[1] is None:
             name = name[:-len('-fast')]
             multiplier = FAST_MULTIPLIER.get(model_price(name, self.pricing)[0], 1.0)
         dummy, prices = model_price(name, self.pricing) if name is not None else (None, None)
-        columns = self.columns
-        return multiplier * (cost_usd(prices, columns['input'][record], columns['output'][record],
-                                      columns['cache_5m'][record], columns['cache_1h'][record],
-                                      columns['cache_read'][record]) or 0.0)
-
-    def _total(self, record):
-        columns = self.columns
-        return (columns['input'][record] + columns['output'][record] + columns['cache_5m'][record]
-                + columns['cache_1h'][record] + columns['cache_read'][record])
+        return multiplier * (cost_usd(prices, *values[_TOKENS]) or 0.0)
 
     def _replaces(self, candidate, existing):
-        """ccusage's should_replace: non-sidechain first, then more tokens, then dearer, then the one with a speed."""
-        flags = self.columns['flags']
-        if (flags[candidate] & SIDECHAIN) != (flags[existing] & SIDECHAIN):
-            return bool(flags[existing] & SIDECHAIN)
-        totals = self._total(candidate), self._total(existing)
+        """ccusage's should_replace of two records' values: non-sidechain first, then more tokens, then dearer, then
+        the one with a speed."""
+        if (candidate[_FLAGS] & SIDECHAIN) != (existing[_FLAGS] & SIDECHAIN):
+            return bool(existing[_FLAGS] & SIDECHAIN)
+        totals = sum(candidate[_TOKENS]), sum(existing[_TOKENS])
         if totals[0] != totals[1]:
             return totals[0] > totals[1]
-        costs = self._cost(candidate), self._cost(existing)
-        if costs[0] != costs[1]:
-            return costs[0] > costs[1]
-        return bool(flags[candidate] & SPEED) and not flags[existing] & SPEED
+        # The cost is the model's and the tokens': the same ones (an answer's further lines) cost the same.
+        if candidate[_TOKENS] != existing[_TOKENS] or candidate[_MODEL] != existing[_MODEL]:
+            costs = self._cost(candidate), self._cost(existing)
+            if costs[0] != costs[1]:
+                return costs[0] > costs[1]
+        return bool(candidate[_FLAGS] & SPEED) and not existing[_FLAGS] & SPEED
 
     def add_answer(self, line, file_id, latency=None, file_session=None):
         """Keep a counted line as ccusage would: a new record, a replacement of its duplicate, or nothing.
@@ -649,30 +671,23 @@ class Ledger(object):
             record = self._append(values)
             self._index(record)
             return record
-        # The candidate goes to the end to be compared, and is taken back off either way.
-        candidate = self._append(values)
-        replace = self._replaces(candidate, existing)
-        for column in self.columns.values():
-            column.pop()
-        sessions = self.columns['session']
-        first_session, kept_latency = sessions[existing], self.columns['latency'][existing]
-        kept_task = self.columns['flags'][existing] & TASK
-        if replace:
+        kept = self._values(existing)
+        first_session, kept_latency = kept[_SESSION], kept[_LATENCY]
+        columns = self.columns
+        if self._replaces(values, kept):
             self._write(existing, values)
-            sessions[existing] = first_session
+            columns['session'][existing] = first_session
             # The answer that began a task still does when a fuller copy of it replaces its figures.
-            self.columns['flags'][existing] |= kept_task
+            columns['flags'][existing] |= kept[_FLAGS] & TASK
         if kept_latency >= 0:
             # The answer's latency is its first line's; a later block or a copy has none of its own.
-            self.columns['latency'][existing] = kept_latency
-        elif values[9] >= 0:
-            self.columns['latency'][existing] = values[9]
-        others = self.sessions.setdefault(existing, [])
+            columns['latency'][existing] = kept_latency
+        elif values[_LATENCY] >= 0:
+            columns['latency'][existing] = values[_LATENCY]
+        others = self.sessions.get(existing, ())
         if session_hash != first_session and session_hash not in [other[0] for other in others]:
-            others.append([session_hash, len(self) - 1, self._sequence])
+            self.sessions.setdefault(existing, []).append([session_hash, len(self) - 1, self._sequence])
             self._sequence += 1
-        if not others:
-            del self.sessions[existing]
         return existing
 
     def _match(self, message_hash, request_hash, session_hash, flags):
