@@ -81,11 +81,14 @@ from __future__ import annotations
 
 import base64
 import collections
+import concurrent.futures
 import datetime
 import errno
 import hashlib
 import json
+import itertools
 import math
+import multiprocessing
 import os
 import re
 import sys
@@ -148,6 +151,13 @@ _EPOCH = datetime.datetime(1970, 1, 1)
 # Bytes before the offset that must not have changed for a file to be read on from there: the end of the last line
 # read (its uuid and timestamp), which any rewrite of the file changes.
 _TAIL = 1024
+# Bytes read at a time (by one worker): several batches in flight stay a few MB of facts, and a batch's round trip
+# costs little beside its parsing.
+_SEGMENT = 4 * 1024 * 1024
+# Fewer new bytes than this are read in this process: forking workers would cost more than they save.
+_PARALLEL_MIN = 32 * 1024 * 1024
+# Each worker is a whole Python process (10-20 MB): more would not fit the module's memory budget.
+_WORKERS_MAX = 3
 # 2: records carry TASK, files the prompt waiting for its answer; a state of format 1 is read anew.
 STATE_FORMAT = 2
 
@@ -863,8 +873,108 @@ def _tail_digest(handle, offset):
     return hashlib.sha256(handle.read(offset - start)).hexdigest()
 
 
+def read_segment(path, start, end, aligned, last):
+    """(facts, offset, torn, tail, error) of the lines of ``path`` that begin in [start, end).
+
+    ``facts`` are their parse_line() results (None left out), ``offset`` is where the last whole line ends. A line
+    still being written (no newline yet) stops the reading: ``torn``. Unless ``aligned`` (``start`` is known to begin
+    a line), the line ``start`` falls into belongs to the segment before. ``tail`` is the digest of the bytes before
+    ``offset`` for the file's last segment (or a torn one), ``error`` the reason the file could not be read.
+    """
+    facts = []
+    append = facts.append
+    try:
+        with open(path, 'rb') as handle:
+            handle.seek(start if aligned else start - 1)
+            offset = start if aligned else start - 1 + len(handle.readline())
+            torn = False
+            readline = handle.readline
+            while offset < end:
+                line = readline()
+                if line[-1:] != b'\n':
+                    torn = True
+                    break
+                offset += len(line)
+                parsed = parse_line(line[:-1])
+                if parsed is not None:
+                    append(parsed)
+            tail = _tail_digest(handle, offset) if last or torn else None
+    except (IOError, OSError) as exc:
+        return [], start, True, None, exc.strerror or str(exc)
+    return facts, offset, torn, tail, None
+
+
+def _read_batch(batch):
+    return [read_segment(*segment) for segment in batch]
+
+
+def _batches(plans):
+    """The segments of the planned files, in order, in batches of about _SEGMENT bytes (many small files make one)."""
+    batch, size = [], 0
+    for plan in plans:
+        for segment in plan['segments']:
+            batch.append(segment)
+            size += segment[2] - segment[1]
+            if size >= _SEGMENT:
+                yield batch
+                batch, size = [], 0
+    if batch:
+        yield batch
+
+
+def _workers(pending):
+    """How many processes to read ``pending`` bytes with: 1 (this one) unless there is enough to share out."""
+    if pending < _PARALLEL_MIN:
+        return 1
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:
+        cpus = os.cpu_count() or 1
+    return min(cpus, _WORKERS_MAX)
+
+
+def _batch_results(batches, workers):
+    """The results of each batch, in order: read by ``workers`` forked processes, or here.
+
+    Without fork (or a pool: no /dev/shm), or when a worker dies, the rest is read here: the results are the same.
+    At most a few batches wait for the caller, so memory stays bounded whatever the size of the transcripts.
+    """
+    batches = iter(batches)
+    executor = None
+    if workers > 1:
+        try:
+            executor = concurrent.futures.ProcessPoolExecutor(workers, multiprocessing.get_context('fork'))
+        except (ImportError, OSError, ValueError):
+            executor = None
+    if executor is None:
+        for batch in batches:
+            yield _read_batch(batch)
+        return
+    window = collections.deque()
+    try:
+        for batch in batches:
+            window.append((batch, executor.submit(_read_batch, batch)))
+            while len(window) > 2 * workers:
+                yield _finished(*window.popleft())
+        while window:
+            yield _finished(*window.popleft())
+    finally:
+        executor.shutdown(wait=True, cancel_futures=True)
+
+
+def _finished(batch, future):
+    try:
+        return future.result()
+    except concurrent.futures.process.BrokenProcessPool:
+        return _read_batch(batch)
+
+
 class _Reader(object):
-    """Reads each transcript from where the last run stopped, into a Ledger."""
+    """Reads each transcript from where the last run stopped, into a Ledger.
+
+    Files are read in the order of their paths, each line's facts applied in the order of the lines, whether the
+    parsing was shared out between processes or not: only parsing is, de-duplication happens here.
+    """
 
     def __init__(self, ledger, files, next_file):
         self.ledger = ledger
@@ -883,61 +993,76 @@ class _Reader(object):
         self.files[path] = entry
         return entry
 
-    def read(self, path):
+    def _plan(self, path):
+        """What to read of ``path``: from its offset, or (new, replaced, truncated or rewritten) anew; None when it
+        cannot be opened."""
         try:
             handle = open(path, 'rb')
         except (IOError, OSError) as exc:
             self.warnings.append('%s cannot be read: %s' % (path, exc.strerror or exc))
-            return
+            return None
         with handle:
             status = os.fstat(handle.fileno())
             entry = self.files.get(path)
-            if (entry is None or (entry['dev'], entry['ino']) != (status.st_dev, status.st_ino)
-                    or status.st_size < entry['offset'] or _tail_digest(handle, entry['offset']) != entry['tail']):
-                # New, replaced (another inode), truncated or rewritten: its earlier records go, it is read anew.
-                entry = self._start_over(path, status)
-            handle.seek(entry['offset'])
-            self._read_lines(handle, entry, path_session(path))
-            entry['size'] = status.st_size
-            entry['tail'] = _tail_digest(handle, entry['offset'])
+            anew = (entry is None or (entry['dev'], entry['ino']) != (status.st_dev, status.st_ino)
+                    or status.st_size < entry['offset'] or _tail_digest(handle, entry['offset']) != entry['tail'])
+            start = 0 if anew else entry['offset']
+            starts = list(range(start, status.st_size, _SEGMENT))
+            segments = [(path, first, min(first + _SEGMENT, status.st_size), first == start,
+                         first + _SEGMENT >= status.st_size) for first in starts]
+            # Nothing new: the tail stays what it is (just checked, or that of an empty file).
+            tail = None if segments else _tail_digest(handle, start)
+        return {'path': path, 'status': status, 'anew': anew, 'segments': segments, 'tail': tail}
 
-    def _read_lines(self, handle, entry, file_session):
+    def read(self, paths):
+        plans = [plan for plan in (self._plan(path) for path in paths) if plan is not None]
+        pending = sum(segment[2] - segment[1] for plan in plans for segment in plan['segments'])
+        results = itertools.chain.from_iterable(_batch_results(_batches(plans), _workers(pending)))
+        for plan in plans:
+            path, status = plan['path'], plan['status']
+            # Started over only now, in the order of the paths: dropped records must not absorb earlier files' lines.
+            entry = self._start_over(path, status) if plan['anew'] else self.files[path]
+            file_session = path_session(path)
+            start, tail, stopped = entry['offset'], plan['tail'], False
+            for dummy in plan['segments']:
+                facts, offset, torn, segment_tail, error = next(results)
+                if stopped:
+                    continue
+                for parsed in facts:
+                    self._apply(entry, file_session, parsed)
+                entry['offset'], tail, stopped = offset, segment_tail, torn
+                if error is not None:
+                    self.warnings.append('%s cannot be read: %s' % (path, error))
+            self.bytes_read += entry['offset'] - start
+            entry['size'] = status.st_size
+            entry['tail'] = tail
+
+    def _apply(self, entry, file_session, parsed):
+        """What one line of a file says, in the ledger and the file's entry (its wait, prompt and model)."""
         ledger = self.ledger
-        offset = entry['offset']
-        while True:
-            line = handle.readline()
-            if not line.endswith(b'\n'):
-                # Nothing more, or a line the CLI is still writing: it is read whole next time.
-                break
-            offset += len(line)
-            self.bytes_read += len(line)
-            parsed = parse_line(line[:-1])
-            if parsed is None:
-                continue
-            if parsed.kind == USER:
-                entry['last_user'] = parsed.timestamp
-                if parsed.prompt:
-                    entry['prompt'] = True
-                continue
-            latency = None
-            task = False
-            if parsed.assistant:
-                if entry['last_user'] is not None and parsed.timestamp >= entry['last_user']:
-                    latency = parsed.timestamp - entry['last_user']
-                entry['last_user'] = None
-                # Only the first answer after a prompt begins its task; a prompt answered by an error begins none.
-                task = entry.get('prompt', False) and not parsed.sidechain
-                entry['prompt'] = False
-            if parsed.kind == ENTRY:
-                record = ledger.add_answer(parsed, entry['id'], latency, file_session)
-                if parsed.assistant and model_key(parsed) is not None:
-                    entry['last_model'] = model_key(parsed)
-                    if task:
-                        ledger.mark_task(record)
-            if parsed.api_error:
-                model = parsed.model if parsed.model not in (None, SYNTHETIC) else entry['last_model']
-                ledger.add_error(parsed.timestamp, model or SYNTHETIC, parsed.sidechain, entry['id'])
-        entry['offset'] = offset
+        if parsed.kind == USER:
+            entry['last_user'] = parsed.timestamp
+            if parsed.prompt:
+                entry['prompt'] = True
+            return
+        latency = None
+        task = False
+        if parsed.assistant:
+            if entry['last_user'] is not None and parsed.timestamp >= entry['last_user']:
+                latency = parsed.timestamp - entry['last_user']
+            entry['last_user'] = None
+            # Only the first answer after a prompt begins its task; a prompt answered by an error begins none.
+            task = entry.get('prompt', False) and not parsed.sidechain
+            entry['prompt'] = False
+        if parsed.kind == ENTRY:
+            record = ledger.add_answer(parsed, entry['id'], latency, file_session)
+            if parsed.assistant and model_key(parsed) is not None:
+                entry['last_model'] = model_key(parsed)
+                if task:
+                    ledger.mark_task(record)
+        if parsed.api_error:
+            model = parsed.model if parsed.model not in (None, SYNTHETIC) else entry['last_model']
+            ledger.add_error(parsed.timestamp, model or SYNTHETIC, parsed.sidechain, entry['id'])
 
 
 # --- figures ----------------------------------------------------------------------------------------------
@@ -1225,8 +1350,7 @@ def collect_usage(config_dirs, state=None, since=None, until=None, group_by='non
     # Claude Code deletes old transcripts (cleanupPeriodDays); ccusage no longer counts them either.
     ledger.drop_files([files.pop(path)['id'] for path in [path for path in files if path not in present]])
     reader = _Reader(ledger, files, next_file)
-    for path in paths:
-        reader.read(path)
+    reader.read(paths)
     result, summary_warnings = summarize(ledger, table, since_ms, until_ms, group_by)
     if compare:
         if now is None:
