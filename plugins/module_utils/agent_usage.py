@@ -811,7 +811,8 @@ class Ledger(object):
         for name, dummy in _COLUMNS:
             column = self.columns.pop(name)
             types[name] = column.typecode
-            columns[name] = base64.b64encode(zlib.compress(column.tobytes(), 6)).decode('ascii')
+            # Level 1: a fifth of level 6's time for a few percent more bytes; the state is rewritten every run.
+            columns[name] = base64.b64encode(zlib.compress(column.tobytes(), 1)).decode('ascii')
             del column
         return {'count': count, 'byteorder': sys.byteorder, 'columns': columns, 'types': types,
                 'sequence': self._sequence,
@@ -1034,7 +1035,7 @@ class _Reader(object):
             segments = [(path, first, min(first + _SEGMENT, status.st_size), first == start,
                          first + _SEGMENT >= status.st_size) for first in starts]
             # Nothing new: the tail stays what it is (just checked, or that of an empty file).
-            tail = None if segments else _tail_digest(handle, start)
+            tail = None if segments else entry['tail'] if not anew else _tail_digest(handle, 0)
         return {'path': path, 'status': status, 'anew': anew, 'segments': segments, 'tail': tail}
 
     def read(self, paths):
@@ -1119,45 +1120,55 @@ class _Tally(object):
         self._sum(since, until, by_day)
 
     def _sum(self, since, until, by_day):
-        columns = self.ledger.columns
-        times, flags, models, latencies = columns['time'], columns['flags'], columns['model'], columns['latency']
-        tokens = [columns[name] for name in ('input', 'output', 'cache_5m', 'cache_1h', 'cache_read')]
+        groups = self._groups(since, until, by_day)
         names = self.ledger.models
         day_names = {}
-        for record in range(len(flags)):
-            flag = flags[record]
-            timestamp = times[record]
-            if flag & DEAD or (since is not None and timestamp < since) or (until is not None and timestamp >= until):
-                continue
-            model = names[models[record]] if models[record] >= 0 else None
-            # ccusage's totals take an answer without a model too; its breakdowns do not.
+        for (model, sidechain, number), counts in groups.items():
+            name = names[model] if model >= 0 else None
+            # ccusage's totals take an answer without a model too (not as a request); its breakdowns do not.
             overall = [self.totals]
             per_model = []
-            if model is not None:
-                per_model = [self.models[model], self.agents[SUBAGENTS if flag & SIDECHAIN else MAIN][model]]
+            if name is not None:
+                per_model = [self.models[name], self.agents[SUBAGENTS if sidechain else MAIN][name]]
             if by_day:
-                number = timestamp // _MS_PER_DAY
                 day = day_names.get(number)
                 if day is None:
-                    day = day_names[number] = utc_day(timestamp)
+                    day = day_names[number] = utc_day(number * _MS_PER_DAY)
                 overall.append(self.day_totals[day])
-                if model is not None:
-                    per_model.append(self.days[day][model])
+                if name is not None:
+                    per_model.append(self.days[day][name])
+            for sums in overall + per_model:
+                for position, value in enumerate(counts):
+                    sums[position] += value
+
+    def _groups(self, since, until, by_day):
+        """The counts of the live records in the window per (model, sidechain, day number or None), in one pass over
+        the columns; latency samples and tasks per model on the way."""
+        columns = self.ledger.columns
+        names = self.ledger.models
+        groups = collections.defaultdict(lambda: [0] * 7)
+        records = zip(columns['flags'], columns['time'], columns['model'], columns['latency'], columns['input'],
+                      columns['output'], columns['cache_5m'], columns['cache_1h'], columns['cache_read'])
+        for flag, timestamp, model, latency, tokens_in, tokens_out, cache_5m, cache_1h, cache_read in records:
+            if flag & DEAD or (since is not None and timestamp < since) or (until is not None and timestamp >= until):
+                continue
+            counts = groups[model, flag & SIDECHAIN, timestamp // _MS_PER_DAY if by_day else None]
             if flag & API_ERROR:
-                for counts in overall + per_model:
-                    counts[6] += 1
+                counts[6] += 1
             if not flag & COUNTED:
                 continue
-            values = [column[record] for column in tokens]
-            for counts in overall + per_model:
-                for position, value in enumerate(values):
-                    counts[position + 1] += value
-                if model is not None:
-                    counts[0] += 1
-            if model is not None and latencies[record] >= 0:
-                self.latency[model].append(latencies[record])
-            if model is not None and flag & TASK:
-                self.tasks[model] += 1
+            counts[1] += tokens_in
+            counts[2] += tokens_out
+            counts[3] += cache_5m
+            counts[4] += cache_1h
+            counts[5] += cache_read
+            if model >= 0:
+                counts[0] += 1
+                if latency >= 0:
+                    self.latency[names[model]].append(latency)
+                if flag & TASK:
+                    self.tasks[names[model]] += 1
+        return groups
 
     def model_figures(self, group, warnings):
         result = {}
