@@ -238,9 +238,10 @@ class Session(object):
                             promptCacheRequested='5m')
             if self.agent_id is not None:
                 document['attributionAgent'] = 'general-purpose'
-            document.update(type='assistant', uuid=uuid, timestamp=self.tick(200 if index == 0 else 1, 9000 if index
-                                                                               == 0 else 40),
-                            effort='high', perTurnEffort=None, madeBy='model')
+            # The first block takes the model's time to come; the next ones follow at once.
+            when = self.tick(200, 9000) if index == 0 else self.tick(1, 40)
+            document.update(type='assistant', uuid=uuid, timestamp=when, effort='high', perTurnEffort=None,
+                            madeBy='model')
             self.add(self.tail(document), uuid)
         return uuid
 

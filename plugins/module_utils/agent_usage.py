@@ -354,8 +354,8 @@ def refuses_null(line):
 
 
 def _u64(value):
-    # json.loads makes exact ints, and True is of type bool, not int.
-    return type(value) is int and 0 <= value <= _U64_MAX
+    # JSON's true is no count, though Python's True is an int.
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= _U64_MAX
 
 
 # The serde types of the optional envelope fields ccusage reads (a JSON number is an int or a float).
@@ -363,6 +363,7 @@ _STRING, _NUMBER, _BOOL = (str,), (int, float), (bool,)
 _DIRECT_FIELDS = (('version', _STRING), ('sessionId', _STRING), ('requestId', _STRING), ('costUSD', _NUMBER),
                   ('isSidechain', _BOOL))
 _PROGRESS_FIELDS = (('requestId', _STRING), ('costUSD', _NUMBER), ('isSidechain', _BOOL))
+_MESSAGE_FIELDS = (('model', _STRING), ('id', _STRING))
 _SPEEDS = ('standard', 'fast')
 
 
@@ -370,17 +371,18 @@ def _well_typed(container, fields):
     """Whether each of these optional fields is absent, null or of its type."""
     for key, kinds in fields:
         value = container.get(key)
-        if value is not None and type(value) not in kinds:
+        # JSON's true is no number either.
+        if value is not None and (not isinstance(value, kinds) or (isinstance(value, bool) and kinds is not _BOOL)):
             return False
     return True
 
 
 def _usage_message(message):
     """(model, id, tokens, speed) of a message as ccusage's serde types accept it, else None."""
-    if type(message) is not dict:
+    if not isinstance(message, dict):
         return None
     usage = message.get('usage')
-    if type(usage) is not dict:
+    if not isinstance(usage, dict):
         return None
     get = usage.get
     input_tokens, output_tokens = get('input_tokens'), get('output_tokens')
@@ -394,33 +396,32 @@ def _usage_message(message):
     split = get('cache_creation')
     if split is None:
         cache_5m, cache_1h = cache_write, 0
-    elif type(split) is dict:
+    elif isinstance(split, dict):
         cache_5m, cache_1h = split.get('ephemeral_5m_input_tokens', 0), split.get('ephemeral_1h_input_tokens', 0)
         if not (_u64(cache_5m) and _u64(cache_1h)):
             return None
     else:
         return None
-    model, message_id = message.get('model'), message.get('id')
-    if (model is not None and type(model) is not str) or (message_id is not None and type(message_id) is not str):
+    if not _well_typed(message, _MESSAGE_FIELDS):
         return None
-    return model, message_id, (input_tokens, output_tokens, cache_5m, cache_1h, cache_read), speed
+    return message.get('model'), message.get('id'), (input_tokens, output_tokens, cache_5m, cache_1h, cache_read), speed
 
 
 def _entry(data):
     """(timestamp, model, id, request id, session, sidechain, tokens, speed, direct) of a counted line, else None."""
     fields, parsed, timestamp = data, _usage_message(data.get('message')), data.get('timestamp')
     session, version = data.get('sessionId'), data.get('version')
-    direct = parsed is not None and type(timestamp) is str and _well_typed(data, _DIRECT_FIELDS)
+    direct = parsed is not None and isinstance(timestamp, str) and _well_typed(data, _DIRECT_FIELDS)
     if not direct:
         # Not the direct shape: ccusage tries an agent-progress line, whose answer is under data.message. Its session
         # is the line's own (top-level) sessionId; its version is not looked at.
         fields = data.get('data')
-        fields = fields.get('message') if type(fields) is dict else None
-        if type(fields) is not dict:
+        fields = fields.get('message') if isinstance(fields, dict) else None
+        if not isinstance(fields, dict):
             return None
         parsed, timestamp, version = _usage_message(fields.get('message')), fields.get('timestamp'), None
-        if (parsed is None or type(timestamp) is not str or not _well_typed(fields, _PROGRESS_FIELDS)
-                or (session is not None and type(session) is not str)):
+        if (parsed is None or not isinstance(timestamp, str) or not _well_typed(fields, _PROGRESS_FIELDS)
+                or (session is not None and not isinstance(session, str))):
             return None
     millis = parse_timestamp(timestamp)
     if millis is None:
@@ -459,7 +460,7 @@ def parse_line(line):
         data = json_loads(line)
     except ValueError:
         return None
-    if type(data) is not dict:
+    if not isinstance(data, dict):
         return None
     kind = data.get('type')
     api_error = data.get('isApiErrorMessage') is True or (kind == 'system' and data.get('subtype') == 'api_error')
