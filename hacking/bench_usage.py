@@ -601,7 +601,7 @@ def main():
         platform.node(), os.cpu_count(), platform.python_version(),
         datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M')))
     print('%d files, %.0f MB, %d answers counted; then %.1f MB more; median of %d runs; times in seconds, peak '
-          'memory in MB (RSS)\n' % (files, size / float(MEGABYTE), answers, grown / float(MEGABYTE), options.repeat))
+          'memory in MB (see below)\n' % (files, size / float(MEGABYTE), answers, grown / float(MEGABYTE), options.repeat))
     print('| run | agent_usage_info | ccusage %s | target | met |' % os.environ.get('JADA_CCUSAGE_VERSION', ''))
     print('|---|---|---|---|---|')
     rows = [

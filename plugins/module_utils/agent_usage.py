@@ -54,6 +54,12 @@ api_error``, counted under the model of the line, else of the file's latest answ
 
 Nothing of a line's text is kept or returned: only numbers, model IDs, file paths and timestamps.
 
+Reading: files are cut into segments of 4 MB (a line belongs to the segment it begins in); with more than 32 MB to
+read, forked workers parse the segments into Line tuples and this process applies them, one file after the other in
+the order of the paths and lines, so de-duplication, latency and tasks see exactly what one process reading alone
+would. Only parsing is shared out; its cost is decoding the JSON of every user and assistant line, which exactness
+requires (a line that is not valid JSON counts for nothing, so no byte shortcut can stand in for the decoder).
+
 Public API::
 
     PRICING, PRICING_DATE, GROUP_BY, FIGURES
@@ -62,7 +68,10 @@ Public API::
     model_price(model, table)                # (key, prices) of a model: its own entry or, dated, its undated one
     parse_timestamp(text)                    # ms since the epoch as ccusage reads a timestamp, else None
     parse_bound(text)                        # ms since the epoch of a since/until bound; raises UsageError
+    json_loads(line)                         # json.loads(line), quicker for a UTF-8 object
     parse_line(line)                         # Line, or None for a line that says nothing about usage
+    refuses_null(line)                       # whether ccusage's byte scan drops the line for a null
+    read_segment(path, start, end, aligned, last)   # (Lines, offset, torn, tail digest, error) of a part of a file
     find_transcripts(config_dirs)            # (sorted paths, warnings)
     Ledger                                   # the kept answers, de-duplicated as ccusage does; to/from state
     summarize(ledger, table, since=None, until=None, group_by='none')
