@@ -970,37 +970,44 @@ def _workers(pending):
 def _batch_results(batches, workers):
     """The results of each batch, in order: read by ``workers`` forked processes, or here.
 
-    Without fork (or a pool: no /dev/shm), or when a worker dies, the rest is read here: the results are the same.
-    At most a few batches wait for the caller, so memory stays bounded whatever the size of the transcripts.
+    Without fork or a process pool (no /dev/shm), or once a worker died or could not be forked, batches are read
+    here: the results are the same. At most a few batches wait for the caller, so memory stays bounded whatever the
+    size of the transcripts.
     """
-    batches = iter(batches)
-    executor = None
+    pool = None
     if workers > 1:
         try:
-            executor = concurrent.futures.ProcessPoolExecutor(workers, multiprocessing.get_context('fork'))
+            pool = concurrent.futures.ProcessPoolExecutor(workers, multiprocessing.get_context('fork'))
         except (ImportError, OSError, ValueError):
-            executor = None
-    if executor is None:
-        for batch in batches:
-            yield _read_batch(batch)
-        return
+            pool = None
+    usable = pool is not None
     window = collections.deque()
     try:
         for batch in batches:
-            window.append((batch, executor.submit(_read_batch, batch)))
+            future = None
+            if usable:
+                try:
+                    future = pool.submit(_read_batch, batch)
+                except (concurrent.futures.process.BrokenProcessPool, OSError):
+                    usable = False
+            window.append((batch, future))
             while len(window) > 2 * workers:
                 yield _finished(*window.popleft())
         while window:
             yield _finished(*window.popleft())
     finally:
-        executor.shutdown(wait=True, cancel_futures=True)
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _finished(batch, future):
-    try:
-        return future.result()
-    except concurrent.futures.process.BrokenProcessPool:
-        return _read_batch(batch)
+    """The results of a batch: its worker's, or read here when it has none (or it died)."""
+    if future is not None:
+        try:
+            return future.result()
+        except concurrent.futures.process.BrokenProcessPool:
+            pass
+    return _read_batch(batch)
 
 
 class _Reader(object):

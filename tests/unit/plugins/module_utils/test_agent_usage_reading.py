@@ -284,6 +284,33 @@ def test_a_batch_whose_worker_died_is_read_here(tmp_path):
     assert agent_usage._finished(batch, future) == agent_usage._read_batch(batch)
 
 
+class BrokenPool(object):
+    """A pool whose workers died after the first batch: submitting raises, as concurrent.futures does."""
+
+    def __init__(self, *args):
+        self.submitted = 0
+
+    def submit(self, function, *args):
+        self.submitted += 1
+        if self.submitted > 1:
+            raise concurrent.futures.process.BrokenProcessPool('a worker died')
+        future = concurrent.futures.Future()
+        future.set_result(function(*args))
+        return future
+
+    def shutdown(self, wait=True, cancel_futures=False):
+        pass
+
+
+def test_once_the_pool_is_broken_the_rest_is_read_here(tmp_path, monkeypatch):
+    many_files(tmp_path)
+    alone = comparable(*collect_usage([str(tmp_path)]))
+    monkeypatch.setattr(concurrent.futures, 'ProcessPoolExecutor', BrokenPool)
+    monkeypatch.setattr(agent_usage, '_SEGMENT', 300)
+    monkeypatch.setattr(agent_usage, '_workers', lambda pending: 2)
+    assert comparable(*collect_usage([str(tmp_path)])) == alone
+
+
 def test_the_state_of_a_shared_read_serves_the_next_run(tmp_path, monkeypatch):
     many_files(tmp_path)
     monkeypatch.setattr(agent_usage, '_SEGMENT', 300)
