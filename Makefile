@@ -1,6 +1,6 @@
 # The two commands of README.md: `make demo` and `make test`. Both set up everything they need first.
 SHELL := /bin/bash
-.PHONY: setup demo demo-destroy test bench
+.PHONY: setup demo demo-destroy test bench bench-usage
 
 setup:
 	bash hacking/setup.sh
@@ -19,3 +19,6 @@ test:
 
 bench: setup
 	. hacking/env.sh && python hacking/bench.py
+
+bench-usage: setup
+	. hacking/env.sh && python hacking/bench_usage.py

@@ -54,6 +54,12 @@ api_error``, counted under the model of the line, else of the file's latest answ
 
 Nothing of a line's text is kept or returned: only numbers, model IDs, file paths and timestamps.
 
+Reading: files are cut into segments of 4 MB (a line belongs to the segment it begins in); with more than 32 MB to
+read, forked workers parse the segments into Line tuples and this process applies them, one file after the other in
+the order of the paths and lines, so de-duplication, latency and tasks see exactly what one process reading alone
+would. Only parsing is shared out; its cost is decoding the JSON of every user and assistant line, which exactness
+requires (a line that is not valid JSON counts for nothing, so no byte shortcut can stand in for the decoder).
+
 Public API::
 
     PRICING, PRICING_DATE, GROUP_BY, FIGURES
@@ -62,7 +68,10 @@ Public API::
     model_price(model, table)                # (key, prices) of a model: its own entry or, dated, its undated one
     parse_timestamp(text)                    # ms since the epoch as ccusage reads a timestamp, else None
     parse_bound(text)                        # ms since the epoch of a since/until bound; raises UsageError
+    json_loads(line)                         # json.loads(line), quicker for a UTF-8 object
     parse_line(line)                         # Line, or None for a line that says nothing about usage
+    refuses_null(line)                       # whether ccusage's byte scan drops the line for a null
+    read_segment(path, start, end, aligned, last)   # (Lines, offset, torn, tail digest, error) of a part of a file
     find_transcripts(config_dirs)            # (sorted paths, warnings)
     Ledger                                   # the kept answers, de-duplicated as ccusage does; to/from state
     summarize(ledger, table, since=None, until=None, group_by='none')
@@ -81,11 +90,14 @@ from __future__ import annotations
 
 import base64
 import collections
+import concurrent.futures
 import datetime
 import errno
 import hashlib
 import json
+import itertools
 import math
+import multiprocessing
 import os
 import re
 import sys
@@ -132,10 +144,12 @@ _DATED = re.compile(r'^(.+)-([0-9]{8})$')
 _ISO_DATE = re.compile(r'^[0-9]{4}-[0-9]{2}-[0-9]{2}$')
 _BOUND = re.compile(r'^([0-9]{4})-([0-9]{2})-([0-9]{2})'
                     r'(?:[T ]([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:[.]([0-9]+))?)?)?(Z|[+-][0-9]{2}:?[0-9]{2})?$')
-_DIGITS = re.compile(r'^[0-9]+$')
 _SEMVER_PREFIX = re.compile(r'^[0-9]+[.][0-9]+[.][0-9]')
 
 _USAGE_MARKER = b'"usage":{'
+# What json.loads does after detecting the encoding: the C scanner from the first character, then only whitespace.
+_SCAN = json.JSONDecoder().scan_once
+_WHITESPACE = re.compile(r'[ \t\n\r]*').match
 # Lines worth parsing without that marker: prompts and tool results (latency), answers ccusage does not count (they
 # still end a wait), API errors.
 _OTHER_MARKERS = (b'"user"', b'"assistant"', b'"isApiErrorMessage":true', b'"api_error"')
@@ -149,6 +163,13 @@ _EPOCH = datetime.datetime(1970, 1, 1)
 # Bytes before the offset that must not have changed for a file to be read on from there: the end of the last line
 # read (its uuid and timestamp), which any rewrite of the file changes.
 _TAIL = 1024
+# Bytes read at a time (by one worker): several batches in flight stay a few MB of facts, and a batch's round trip
+# costs little beside its parsing.
+_SEGMENT = 4 * 1024 * 1024
+# Fewer new bytes than this are read in this process: forking workers would cost more than they save.
+_PARALLEL_MIN = 32 * 1024 * 1024
+# Each worker is a whole Python process (10-20 MB): more would not fit the module's memory budget.
+_WORKERS_MAX = 3
 # 2: records carry TASK, files the prompt waiting for its answer; a state of format 1 is read anew.
 STATE_FORMAT = 2
 
@@ -258,8 +279,25 @@ def _valid_date(year, month, day):
     return day <= (30 if month in (4, 6, 9, 11) else 31)
 
 
-def _digits(text):
-    return int(text) if _DIGITS.match(text) else None
+# ccusage's parse_ts_timestamp: exactly this shape, the fraction three digits or none, the zone Z or +HH:MM.
+_TIMESTAMP = re.compile(r'([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})(?:[.]([0-9]{3}))?'
+                        r'(?:Z|([+-])([0-9]{2}):([0-9]{2}))\Z')
+# Days since the epoch of the dates met so far: transcripts span few days, and most of a timestamp's cost is its date.
+_DAY_NUMBERS = {}
+
+
+def _day_number(text):
+    """Days since the epoch of a timestamp's valid ``YYYY-MM-DD`` (its first ten characters), else None."""
+    date = text[:10]
+    number = _DAY_NUMBERS.get(date)
+    if number is None:
+        year, month, day = int(date[:4]), int(date[5:7]), int(date[8:10])
+        if not _valid_date(year, month, day):
+            return None
+        if len(_DAY_NUMBERS) > 4096:
+            _DAY_NUMBERS.clear()
+        number = _DAY_NUMBERS[date] = _days_from_civil(year, month, day)
+    return number
 
 
 def parse_timestamp(text):
@@ -268,37 +306,21 @@ def parse_timestamp(text):
     As ccusage's parse_ts_timestamp: ``YYYY-MM-DDTHH:MM:SS`` then ``Z`` or ``+HH:MM``, with exactly three fraction
     digits or none.
     """
-    if not isinstance(text, str):
+    match = _TIMESTAMP.match(text) if isinstance(text, str) else None
+    if match is None:
         return None
-    length = len(text)
-    if length in (20, 25) and text[19] in 'Z+-':
-        millis, zone = 0, text[19:]
-    elif length in (24, 29) and text[19] == '.':
-        millis, zone = _digits(text[20:23]), text[23:]
-        if millis is None:
-            return None
-    else:
+    dummy, dummy, dummy, hour, minute, second, millis, sign, zone_hours, zone_minutes = match.groups()
+    hour, minute, second = int(hour), int(minute), int(second)
+    if hour > 23 or minute > 59 or second > 59:
         return None
-    if text[4] != '-' or text[7] != '-' or text[10] != 'T' or text[13] != ':' or text[16] != ':':
+    days = _day_number(text)
+    if days is None:
         return None
-    parts = [_digits(text[0:4]), _digits(text[5:7]), _digits(text[8:10]), _digits(text[11:13]),
-             _digits(text[14:16]), _digits(text[17:19])]
-    if None in parts:
-        return None
-    year, month, day, hour, minute, second = parts
-    if hour > 23 or minute > 59 or second > 59 or not _valid_date(year, month, day):
-        return None
-    if zone == 'Z':
-        offset = 0
-    elif len(zone) == 6 and zone[0] in '+-' and zone[3] == ':':
-        hours, minutes = _digits(zone[1:3]), _digits(zone[4:6])
-        if hours is None or minutes is None:
-            return None
-        offset = (hours * 60 + minutes) * (1 if zone[0] == '+' else -1)
-    else:
-        return None
-    seconds = _days_from_civil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second - offset * 60
-    return seconds * 1000 + millis
+    seconds = days * 86400 + hour * 3600 + minute * 60 + second
+    if sign is not None:
+        offset = int(zone_hours) * 3600 + int(zone_minutes) * 60
+        seconds += offset if sign == '-' else -offset
+    return seconds * 1000 + (int(millis) if millis else 0)
 
 
 def parse_bound(text):
@@ -326,47 +348,42 @@ def utc_day(timestamp):
 # --- one line ---------------------------------------------------------------------------------------------
 
 def refuses_null(line):
-    """Whether ccusage drops ``line`` for a null value: its byte scan, names found the way it finds them."""
-    offset = 0
-    while True:
-        index = line.find(b':null', offset)
-        if index < 0:
-            return False
-        end = max(index - 1, 0)
-        if line[end:end + 1] != b'"':
-            while end > 0 and line[end:end + 1] != b'"':
-                end -= 1
-        if line[end:end + 1] == b'"':
-            start = max(end - 1, 0)
-            while start > 0 and line[start:start + 1] != b'"':
-                start -= 1
-            if line[start:start + 1] == b'"' and line[start + 1:end] in _NULL_REFUSED:
-                return True
-        offset = index + 5
+    """Whether ccusage drops ``line`` for a null value: its byte scan, names found the way it finds them.
+
+    For each ``:null``, the name is what lies between the last two ``"`` before it, escaped or not.
+    """
+    index = line.find(b':null')
+    while index >= 0:
+        end = line.rfind(b'"', 0, index)
+        start = line.rfind(b'"', 0, end) if end > 0 else -1
+        if start >= 0 and line[start + 1:end] in _NULL_REFUSED:
+            return True
+        index = line.find(b':null', index + 5)
+    return False
 
 
 def _u64(value):
+    # JSON's true is no count, though Python's True is an int.
     return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= _U64_MAX
 
 
-def _optional(container, key, check):
-    """(ok, value): a key that is absent or null is None; a present one must pass ``check``."""
-    value = container.get(key)
-    if value is None:
-        return True, None
-    return check(value), value
+# The serde types of the optional envelope fields ccusage reads (a JSON number is an int or a float).
+_STRING, _NUMBER, _BOOL = (str,), (int, float), (bool,)
+_DIRECT_FIELDS = (('version', _STRING), ('sessionId', _STRING), ('requestId', _STRING), ('costUSD', _NUMBER),
+                  ('isSidechain', _BOOL))
+_PROGRESS_FIELDS = (('requestId', _STRING), ('costUSD', _NUMBER), ('isSidechain', _BOOL))
+_MESSAGE_FIELDS = (('model', _STRING), ('id', _STRING))
+_SPEEDS = ('standard', 'fast')
 
 
-def _is_str(value):
-    return isinstance(value, str)
-
-
-def _is_bool(value):
-    return isinstance(value, bool)
-
-
-def _is_number(value):
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
+def _well_typed(container, fields):
+    """Whether each of these optional fields is absent, null or of its type."""
+    for key, kinds in fields:
+        value = container.get(key)
+        # JSON's true is no number either.
+        if value is not None and (not isinstance(value, kinds) or (isinstance(value, bool) and kinds is not _BOOL)):
+            return False
+    return True
 
 
 def _usage_message(message):
@@ -374,88 +391,82 @@ def _usage_message(message):
     if not isinstance(message, dict):
         return None
     usage = message.get('usage')
-    if not isinstance(usage, dict) or not _u64(usage.get('input_tokens')) or not _u64(usage.get('output_tokens')):
+    if not isinstance(usage, dict):
         return None
-    counts = []
-    for key in ('cache_creation_input_tokens', 'cache_read_input_tokens'):
-        # serde's #[serde(default)] fills in a missing count, not a null one.
-        if key in usage and not _u64(usage[key]):
-            return None
-        counts.append(usage.get(key, 0))
-    speed = usage.get('speed')
-    if speed is not None and speed not in ('standard', 'fast'):
+    get = usage.get
+    input_tokens, output_tokens = get('input_tokens'), get('output_tokens')
+    # serde's #[serde(default)] fills in a missing count, not a null one.
+    cache_write, cache_read = get('cache_creation_input_tokens', 0), get('cache_read_input_tokens', 0)
+    if not (_u64(input_tokens) and _u64(output_tokens) and _u64(cache_write) and _u64(cache_read)):
         return None
-    split = usage.get('cache_creation')
-    if split is not None:
-        if not isinstance(split, dict):
-            return None
-        for key in ('ephemeral_5m_input_tokens', 'ephemeral_1h_input_tokens'):
-            if key in split and not _u64(split[key]):
-                return None
+    speed = get('speed')
+    if speed is not None and speed not in _SPEEDS:
+        return None
+    split = get('cache_creation')
+    if split is None:
+        cache_5m, cache_1h = cache_write, 0
+    elif isinstance(split, dict):
         cache_5m, cache_1h = split.get('ephemeral_5m_input_tokens', 0), split.get('ephemeral_1h_input_tokens', 0)
-    else:
-        cache_5m, cache_1h = counts[0], 0
-    ok_model, model = _optional(message, 'model', _is_str)
-    ok_id, message_id = _optional(message, 'id', _is_str)
-    if not (ok_model and ok_id):
-        return None
-    tokens = (usage['input_tokens'], usage['output_tokens'], cache_5m, cache_1h, counts[1])
-    return model, message_id, tokens, speed
-
-
-def _envelope(container, keys):
-    """The optional top-level fields ccusage reads, type-checked: {key: value or None}, or None when one is wrong."""
-    checks = {'version': _is_str, 'sessionId': _is_str, 'requestId': _is_str, 'costUSD': _is_number,
-              'isSidechain': _is_bool}
-    values = {}
-    for key in keys:
-        ok, value = _optional(container, key, checks[key])
-        if not ok:
+        if not (_u64(cache_5m) and _u64(cache_1h)):
             return None
-        values[key] = value
-    return values
+    else:
+        return None
+    if not _well_typed(message, _MESSAGE_FIELDS):
+        return None
+    return message.get('model'), message.get('id'), (input_tokens, output_tokens, cache_5m, cache_1h, cache_read), speed
 
 
 def _entry(data):
     """(timestamp, model, id, request id, session, sidechain, tokens, speed, direct) of a counted line, else None."""
-    direct = True
-    envelope = _envelope(data, ('version', 'sessionId', 'requestId', 'costUSD', 'isSidechain'))
-    parsed = _usage_message(data.get('message'))
-    timestamp = data.get('timestamp')
-    if envelope is None or parsed is None or not isinstance(timestamp, str):
-        # Not the direct shape: ccusage tries an agent-progress line, whose answer is under data.message.
-        direct = False
-        progress = data.get('data')
-        progress = progress.get('message') if isinstance(progress, dict) else None
-        if not isinstance(progress, dict):
+    fields, parsed, timestamp = data, _usage_message(data.get('message')), data.get('timestamp')
+    session, version = data.get('sessionId'), data.get('version')
+    direct = parsed is not None and isinstance(timestamp, str) and _well_typed(data, _DIRECT_FIELDS)
+    if not direct:
+        # Not the direct shape: ccusage tries an agent-progress line, whose answer is under data.message. Its session
+        # is the line's own (top-level) sessionId; its version is not looked at.
+        fields = data.get('data')
+        fields = fields.get('message') if isinstance(fields, dict) else None
+        if not isinstance(fields, dict):
             return None
-        envelope = _envelope(progress, ('requestId', 'costUSD', 'isSidechain'))
-        parsed = _usage_message(progress.get('message'))
-        timestamp = progress.get('timestamp')
-        # The session of a progress line is the line's own (top-level) sessionId; its version is not looked at.
-        session = _envelope(data, ('sessionId',))
-        if envelope is None or parsed is None or not isinstance(timestamp, str) or session is None:
+        parsed, timestamp, version = _usage_message(fields.get('message')), fields.get('timestamp'), None
+        if (parsed is None or not isinstance(timestamp, str) or not _well_typed(fields, _PROGRESS_FIELDS)
+                or (session is not None and not isinstance(session, str))):
             return None
-        envelope.update(session, version=None)
     millis = parse_timestamp(timestamp)
     if millis is None:
         return None
     model, message_id, tokens, speed = parsed
-    if envelope['version'] is not None and not _SEMVER_PREFIX.match(envelope['version']):
+    if version is not None and not _SEMVER_PREFIX.match(version):
         return None
-    if '' in (envelope['sessionId'], envelope['requestId'], message_id, model):
+    request_id = fields.get('requestId')
+    if '' in (session, request_id, message_id, model):
         return None
-    return (millis, model, message_id, envelope['requestId'], envelope['sessionId'], envelope['isSidechain'] is True,
-            tokens, speed, direct)
+    return millis, model, message_id, request_id, session, fields.get('isSidechain') is True, tokens, speed, direct
+
+
+def json_loads(line):
+    """json.loads(line), without its detours for the lines transcripts are made of: a JSON object in UTF-8."""
+    # json.loads detects the encoding from the first two bytes: "{" and a byte that is not 0 mean UTF-8.
+    if line[:1] != b'{' or line[1:2] == b'\x00':
+        return json.loads(line)
+    text = line.decode('utf-8', 'surrogatepass')
+    data, end = _SCAN(text, 0)
+    if _WHITESPACE(text, end).end() != len(text):
+        raise ValueError('extra data after the JSON value')
+    return data
 
 
 def parse_line(line):
     """The usage facts of one transcript line (bytes, without its newline), or None; no text of it is kept."""
     has_usage = _USAGE_MARKER in line
-    if not has_usage and not any(marker in line for marker in _OTHER_MARKERS):
-        return None
+    if not has_usage:
+        for marker in _OTHER_MARKERS:
+            if marker in line:
+                break
+        else:
+            return None
     try:
-        data = json.loads(line)
+        data = json_loads(line)
     except ValueError:
         return None
     if not isinstance(data, dict):
@@ -510,8 +521,19 @@ def model_key(line):
 
 # --- the kept answers -------------------------------------------------------------------------------------
 
+# The ids met last, hashed: an answer's lines repeat its ids, a file its session.
+_HASHED = {4: {}, 8: {}}
+
+
 def _hash(text, size):
-    return int.from_bytes(hashlib.blake2b(text.encode('utf-8', 'surrogatepass'), digest_size=size).digest(), 'little')
+    known = _HASHED[size]
+    value = known.get(text)
+    if value is None:
+        if len(known) >= 4096:
+            known.clear()
+        value = known[text] = int.from_bytes(
+            hashlib.blake2b(text.encode('utf-8', 'surrogatepass'), digest_size=size).digest(), 'little')
+    return value
 
 
 # Flags of a record.
@@ -531,6 +553,9 @@ _COLUMNS = (('message', 'Q'), ('request', 'I'), ('session', 'I'), ('time', 'q'),
             ('cache_5m', 'I'), ('cache_1h', 'I'), ('cache_read', 'I'), ('latency', 'i'), ('model', 'i'), ('file', 'i'),
             ('flags', 'B'))
 _WIDE = {'I': 'Q'}
+_NAMES = tuple(name for name, dummy in _COLUMNS)
+# Where a record's values (a tuple in _COLUMNS order) hold these.
+_SESSION, _TOKENS, _LATENCY, _MODEL, _FLAGS = 2, slice(4, 9), 9, 10, 12
 _LATENCY_MAX = (1 << 31) - 1
 
 
@@ -604,46 +629,54 @@ class Ledger(object):
             column = self.columns[name] = array(_WIDE[column.typecode], column)
         return column
 
+    def _fit(self, values):
+        # Only token counts can outgrow 32 bits (hashes are made to fit); one test spares the others.
+        if max(values[_TOKENS]) > 0xFFFFFFFF:
+            for name, value in zip(_NAMES[_TOKENS], values[_TOKENS]):
+                self._widen(name, value)
+
     def _append(self, values):
-        for (name, dummy), value in zip(_COLUMNS, values):
-            self._widen(name, value).append(value)
-        return len(self) - 1
+        self._fit(values)
+        columns = self.columns
+        for name, value in zip(_NAMES, values):
+            columns[name].append(value)
+        return len(columns['flags']) - 1
 
     def _write(self, record, values):
-        for (name, dummy), value in zip(_COLUMNS, values):
-            self._widen(name, value)[record] = value
+        self._fit(values)
+        columns = self.columns
+        for name, value in zip(_NAMES, values):
+            columns[name][record] = value
 
-    def _cost(self, record):
+    def _values(self, record):
+        columns = self.columns
+        return tuple(columns[name][record] for name in _NAMES)
+
+    def _cost(self, values):
         """The cost ccusage compares duplicates by: fast mode is its model's price times ccusage's multiplier."""
-        model = self.columns['model'][record]
+        model = values[_MODEL]
         name = self.models[model] if model >= 0 else None
         multiplier = 1.0
         if name is not None and name.endswith('-fast') and model_price(name, self.pricing)[1] is None:
             name = name[:-len('-fast')]
             multiplier = FAST_MULTIPLIER.get(model_price(name, self.pricing)[0], 1.0)
         dummy, prices = model_price(name, self.pricing) if name is not None else (None, None)
-        columns = self.columns
-        return multiplier * (cost_usd(prices, columns['input'][record], columns['output'][record],
-                                      columns['cache_5m'][record], columns['cache_1h'][record],
-                                      columns['cache_read'][record]) or 0.0)
-
-    def _total(self, record):
-        columns = self.columns
-        return (columns['input'][record] + columns['output'][record] + columns['cache_5m'][record]
-                + columns['cache_1h'][record] + columns['cache_read'][record])
+        return multiplier * (cost_usd(prices, *values[_TOKENS]) or 0.0)
 
     def _replaces(self, candidate, existing):
-        """ccusage's should_replace: non-sidechain first, then more tokens, then dearer, then the one with a speed."""
-        flags = self.columns['flags']
-        if (flags[candidate] & SIDECHAIN) != (flags[existing] & SIDECHAIN):
-            return bool(flags[existing] & SIDECHAIN)
-        totals = self._total(candidate), self._total(existing)
+        """ccusage's should_replace of two records' values: non-sidechain first, then more tokens, then dearer, then
+        the one with a speed."""
+        if (candidate[_FLAGS] & SIDECHAIN) != (existing[_FLAGS] & SIDECHAIN):
+            return bool(existing[_FLAGS] & SIDECHAIN)
+        totals = sum(candidate[_TOKENS]), sum(existing[_TOKENS])
         if totals[0] != totals[1]:
             return totals[0] > totals[1]
-        costs = self._cost(candidate), self._cost(existing)
-        if costs[0] != costs[1]:
-            return costs[0] > costs[1]
-        return bool(flags[candidate] & SPEED) and not flags[existing] & SPEED
+        # The cost is the model's and the tokens': the same ones (an answer's further lines) cost the same.
+        if candidate[_TOKENS] != existing[_TOKENS] or candidate[_MODEL] != existing[_MODEL]:
+            costs = self._cost(candidate), self._cost(existing)
+            if costs[0] != costs[1]:
+                return costs[0] > costs[1]
+        return bool(candidate[_FLAGS] & SPEED) and not existing[_FLAGS] & SPEED
 
     def add_answer(self, line, file_id, latency=None, file_session=None):
         """Keep a counted line as ccusage would: a new record, a replacement of its duplicate, or nothing.
@@ -676,30 +709,23 @@ class Ledger(object):
             record = self._append(values)
             self._index(record)
             return record
-        # The candidate goes to the end to be compared, and is taken back off either way.
-        candidate = self._append(values)
-        replace = self._replaces(candidate, existing)
-        for column in self.columns.values():
-            column.pop()
-        sessions = self.columns['session']
-        first_session, kept_latency = sessions[existing], self.columns['latency'][existing]
-        kept_task = self.columns['flags'][existing] & TASK
-        if replace:
+        kept = self._values(existing)
+        first_session, kept_latency = kept[_SESSION], kept[_LATENCY]
+        columns = self.columns
+        if self._replaces(values, kept):
             self._write(existing, values)
-            sessions[existing] = first_session
+            columns['session'][existing] = first_session
             # The answer that began a task still does when a fuller copy of it replaces its figures.
-            self.columns['flags'][existing] |= kept_task
+            columns['flags'][existing] |= kept[_FLAGS] & TASK
         if kept_latency >= 0:
             # The answer's latency is its first line's; a later block or a copy has none of its own.
-            self.columns['latency'][existing] = kept_latency
-        elif values[9] >= 0:
-            self.columns['latency'][existing] = values[9]
-        others = self.sessions.setdefault(existing, [])
+            columns['latency'][existing] = kept_latency
+        elif values[_LATENCY] >= 0:
+            columns['latency'][existing] = values[_LATENCY]
+        others = self.sessions.get(existing, ())
         if session_hash != first_session and session_hash not in [other[0] for other in others]:
-            others.append([session_hash, len(self) - 1, self._sequence])
+            self.sessions.setdefault(existing, []).append([session_hash, len(self) - 1, self._sequence])
             self._sequence += 1
-        if not others:
-            del self.sessions[existing]
         return existing
 
     def _match(self, message_hash, request_hash, session_hash, flags):
@@ -795,7 +821,8 @@ class Ledger(object):
         for name, dummy in _COLUMNS:
             column = self.columns.pop(name)
             types[name] = column.typecode
-            columns[name] = base64.b64encode(zlib.compress(column.tobytes(), 6)).decode('ascii')
+            # Level 1: a fifth of level 6's time for a few percent more bytes; the state is rewritten every run.
+            columns[name] = base64.b64encode(zlib.compress(column.tobytes(), 1)).decode('ascii')
             del column
         return {'count': count, 'byteorder': sys.byteorder, 'columns': columns, 'types': types,
                 'sequence': self._sequence,
@@ -875,8 +902,120 @@ def _tail_digest(handle, offset):
     return hashlib.sha256(handle.read(offset - start)).hexdigest()
 
 
+def read_segment(path, start, end, aligned, last):
+    """(facts, offset, torn, tail, error) of the lines of ``path`` that begin in [start, end).
+
+    ``facts`` are their parse_line() results (None left out), ``offset`` is where the last whole line ends. A line
+    still being written (no newline yet) stops the reading: ``torn``. Unless ``aligned`` (``start`` is known to begin
+    a line), the line ``start`` falls into belongs to the segment before. ``tail`` is the digest of the bytes before
+    ``offset`` for the file's last segment (or a torn one), ``error`` the reason the file could not be read.
+    """
+    facts = []
+    append = facts.append
+    try:
+        with open(path, 'rb') as handle:
+            handle.seek(start if aligned else start - 1)
+            offset = start if aligned else start - 1 + len(handle.readline())
+            torn = False
+            readline = handle.readline
+            while offset < end:
+                line = readline()
+                if line[-1:] != b'\n':
+                    torn = True
+                    break
+                offset += len(line)
+                parsed = parse_line(line[:-1])
+                if parsed is not None:
+                    append(parsed)
+            tail = _tail_digest(handle, offset) if last or torn else None
+    except (IOError, OSError) as exc:
+        return [], start, True, None, exc.strerror or str(exc)
+    return facts, offset, torn, tail, None
+
+
+def _read_batch(batch):
+    """read_segment() of each segment, its facts as plain tuples: a third of the cost of pickling Lines."""
+    results = []
+    for segment in batch:
+        facts, offset, torn, tail, error = read_segment(*segment)
+        results.append((list(map(tuple, facts)), offset, torn, tail, error))
+    return results
+
+
+def _batches(plans):
+    """The segments of the planned files, in order, in batches of about _SEGMENT bytes (many small files make one)."""
+    batch, size = [], 0
+    for plan in plans:
+        for segment in plan['segments']:
+            batch.append(segment)
+            size += segment[2] - segment[1]
+            if size >= _SEGMENT:
+                yield batch
+                batch, size = [], 0
+    if batch:
+        yield batch
+
+
+def _workers(pending):
+    """How many processes to read ``pending`` bytes with: 1 (this one) unless there is enough to share out."""
+    if pending < _PARALLEL_MIN:
+        return 1
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:
+        cpus = os.cpu_count() or 1
+    return min(cpus, _WORKERS_MAX)
+
+
+def _batch_results(batches, workers):
+    """The results of each batch, in order: read by ``workers`` forked processes, or here.
+
+    Without fork or a process pool (no /dev/shm), or once a worker died or could not be forked, batches are read
+    here: the results are the same. At most a few batches wait for the caller, so memory stays bounded whatever the
+    size of the transcripts.
+    """
+    pool = None
+    if workers > 1:
+        try:
+            pool = concurrent.futures.ProcessPoolExecutor(workers, multiprocessing.get_context('fork'))
+        except (ImportError, OSError, ValueError):
+            pool = None
+    usable = pool is not None
+    window = collections.deque()
+    try:
+        for batch in batches:
+            future = None
+            if usable:
+                try:
+                    future = pool.submit(_read_batch, batch)
+                except (concurrent.futures.process.BrokenProcessPool, OSError):
+                    usable = False
+            window.append((batch, future))
+            while len(window) > 2 * workers:
+                yield _finished(*window.popleft())
+        while window:
+            yield _finished(*window.popleft())
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _finished(batch, future):
+    """The results of a batch: its worker's, or read here when it has none (or it died)."""
+    if future is not None:
+        try:
+            return future.result()
+        except concurrent.futures.process.BrokenProcessPool:
+            pass
+    return _read_batch(batch)
+
+
 class _Reader(object):
-    """Reads each transcript from where the last run stopped, into a Ledger."""
+    """Reads each transcript from where the last run stopped, into a Ledger.
+
+    Files are read in the order of their paths, each line's facts applied in the order of the lines, whether the
+    parsing was shared out between processes or not: only parsing is, de-duplication happens here.
+    """
 
     def __init__(self, ledger, files, next_file):
         self.ledger = ledger
@@ -895,61 +1034,76 @@ class _Reader(object):
         self.files[path] = entry
         return entry
 
-    def read(self, path):
+    def _plan(self, path):
+        """What to read of ``path``: from its offset, or (new, replaced, truncated or rewritten) anew; None when it
+        cannot be opened."""
         try:
             handle = open(path, 'rb')
         except (IOError, OSError) as exc:
             self.warnings.append('%s cannot be read: %s' % (path, exc.strerror or exc))
-            return
+            return None
         with handle:
             status = os.fstat(handle.fileno())
             entry = self.files.get(path)
-            if (entry is None or (entry['dev'], entry['ino']) != (status.st_dev, status.st_ino)
-                    or status.st_size < entry['offset'] or _tail_digest(handle, entry['offset']) != entry['tail']):
-                # New, replaced (another inode), truncated or rewritten: its earlier records go, it is read anew.
-                entry = self._start_over(path, status)
-            handle.seek(entry['offset'])
-            self._read_lines(handle, entry, path_session(path))
-            entry['size'] = status.st_size
-            entry['tail'] = _tail_digest(handle, entry['offset'])
+            anew = (entry is None or (entry['dev'], entry['ino']) != (status.st_dev, status.st_ino)
+                    or status.st_size < entry['offset'] or _tail_digest(handle, entry['offset']) != entry['tail'])
+            start = 0 if anew else entry['offset']
+            starts = list(range(start, status.st_size, _SEGMENT))
+            segments = [(path, first, min(first + _SEGMENT, status.st_size), first == start,
+                         first + _SEGMENT >= status.st_size) for first in starts]
+            # Nothing new: the tail stays what it is (just checked, or that of an empty file).
+            tail = None if segments else entry['tail'] if not anew else _tail_digest(handle, 0)
+        return {'path': path, 'status': status, 'anew': anew, 'segments': segments, 'tail': tail}
 
-    def _read_lines(self, handle, entry, file_session):
+    def read(self, paths):
+        plans = [plan for plan in (self._plan(path) for path in paths) if plan is not None]
+        pending = sum(segment[2] - segment[1] for plan in plans for segment in plan['segments'])
+        results = itertools.chain.from_iterable(_batch_results(_batches(plans), _workers(pending)))
+        for plan in plans:
+            path, status = plan['path'], plan['status']
+            # Started over only now, in the order of the paths: dropped records must not absorb earlier files' lines.
+            entry = self._start_over(path, status) if plan['anew'] else self.files[path]
+            file_session = path_session(path)
+            start, tail, stopped = entry['offset'], plan['tail'], False
+            for dummy in plan['segments']:
+                facts, offset, torn, segment_tail, error = next(results)
+                if stopped:
+                    continue
+                for parsed in map(Line._make, facts):
+                    self._apply(entry, file_session, parsed)
+                entry['offset'], tail, stopped = offset, segment_tail, torn
+                if error is not None:
+                    self.warnings.append('%s cannot be read: %s' % (path, error))
+            self.bytes_read += entry['offset'] - start
+            entry['size'] = status.st_size
+            entry['tail'] = tail
+
+    def _apply(self, entry, file_session, parsed):
+        """What one line of a file says, in the ledger and the file's entry (its wait, prompt and model)."""
         ledger = self.ledger
-        offset = entry['offset']
-        while True:
-            line = handle.readline()
-            if not line.endswith(b'\n'):
-                # Nothing more, or a line the CLI is still writing: it is read whole next time.
-                break
-            offset += len(line)
-            self.bytes_read += len(line)
-            parsed = parse_line(line[:-1])
-            if parsed is None:
-                continue
-            if parsed.kind == USER:
-                entry['last_user'] = parsed.timestamp
-                if parsed.prompt:
-                    entry['prompt'] = True
-                continue
-            latency = None
-            task = False
-            if parsed.assistant:
-                if entry['last_user'] is not None and parsed.timestamp >= entry['last_user']:
-                    latency = parsed.timestamp - entry['last_user']
-                entry['last_user'] = None
-                # Only the first answer after a prompt begins its task; a prompt answered by an error begins none.
-                task = entry.get('prompt', False) and not parsed.sidechain
-                entry['prompt'] = False
-            if parsed.kind == ENTRY:
-                record = ledger.add_answer(parsed, entry['id'], latency, file_session)
-                if parsed.assistant and model_key(parsed) is not None:
-                    entry['last_model'] = model_key(parsed)
-                    if task:
-                        ledger.mark_task(record)
-            if parsed.api_error:
-                model = parsed.model if parsed.model not in (None, SYNTHETIC) else entry['last_model']
-                ledger.add_error(parsed.timestamp, model or SYNTHETIC, parsed.sidechain, entry['id'])
-        entry['offset'] = offset
+        if parsed.kind == USER:
+            entry['last_user'] = parsed.timestamp
+            if parsed.prompt:
+                entry['prompt'] = True
+            return
+        latency = None
+        task = False
+        if parsed.assistant:
+            if entry['last_user'] is not None and parsed.timestamp >= entry['last_user']:
+                latency = parsed.timestamp - entry['last_user']
+            entry['last_user'] = None
+            # Only the first answer after a prompt begins its task; a prompt answered by an error begins none.
+            task = entry.get('prompt', False) and not parsed.sidechain
+            entry['prompt'] = False
+        if parsed.kind == ENTRY:
+            record = ledger.add_answer(parsed, entry['id'], latency, file_session)
+            if parsed.assistant and model_key(parsed) is not None:
+                entry['last_model'] = model_key(parsed)
+                if task:
+                    ledger.mark_task(record)
+        if parsed.api_error:
+            model = parsed.model if parsed.model not in (None, SYNTHETIC) else entry['last_model']
+            ledger.add_error(parsed.timestamp, model or SYNTHETIC, parsed.sidechain, entry['id'])
 
 
 # --- figures ----------------------------------------------------------------------------------------------
@@ -983,45 +1137,55 @@ class _Tally(object):
         self._sum(since, until, by_day)
 
     def _sum(self, since, until, by_day):
-        columns = self.ledger.columns
-        times, flags, models, latencies = columns['time'], columns['flags'], columns['model'], columns['latency']
-        tokens = [columns[name] for name in ('input', 'output', 'cache_5m', 'cache_1h', 'cache_read')]
+        groups = self._groups(since, until, by_day)
         names = self.ledger.models
         day_names = {}
-        for record in range(len(flags)):
-            flag = flags[record]
-            timestamp = times[record]
-            if flag & DEAD or (since is not None and timestamp < since) or (until is not None and timestamp >= until):
-                continue
-            model = names[models[record]] if models[record] >= 0 else None
-            # ccusage's totals take an answer without a model too; its breakdowns do not.
+        for (model, sidechain, number), counts in groups.items():
+            name = names[model] if model >= 0 else None
+            # ccusage's totals take an answer without a model too (not as a request); its breakdowns do not.
             overall = [self.totals]
             per_model = []
-            if model is not None:
-                per_model = [self.models[model], self.agents[SUBAGENTS if flag & SIDECHAIN else MAIN][model]]
+            if name is not None:
+                per_model = [self.models[name], self.agents[SUBAGENTS if sidechain else MAIN][name]]
             if by_day:
-                number = timestamp // _MS_PER_DAY
                 day = day_names.get(number)
                 if day is None:
-                    day = day_names[number] = utc_day(timestamp)
+                    day = day_names[number] = utc_day(number * _MS_PER_DAY)
                 overall.append(self.day_totals[day])
-                if model is not None:
-                    per_model.append(self.days[day][model])
+                if name is not None:
+                    per_model.append(self.days[day][name])
+            for sums in overall + per_model:
+                for position, value in enumerate(counts):
+                    sums[position] += value
+
+    def _groups(self, since, until, by_day):
+        """The counts of the live records in the window per (model, sidechain, day number or None), in one pass over
+        the columns; latency samples and tasks per model on the way."""
+        columns = self.ledger.columns
+        names = self.ledger.models
+        groups = collections.defaultdict(lambda: [0] * 7)
+        records = zip(columns['flags'], columns['time'], columns['model'], columns['latency'], columns['input'],
+                      columns['output'], columns['cache_5m'], columns['cache_1h'], columns['cache_read'])
+        for flag, timestamp, model, latency, tokens_in, tokens_out, cache_5m, cache_1h, cache_read in records:
+            if flag & DEAD or (since is not None and timestamp < since) or (until is not None and timestamp >= until):
+                continue
+            counts = groups[model, flag & SIDECHAIN, timestamp // _MS_PER_DAY if by_day else None]
             if flag & API_ERROR:
-                for counts in overall + per_model:
-                    counts[6] += 1
+                counts[6] += 1
             if not flag & COUNTED:
                 continue
-            values = [column[record] for column in tokens]
-            for counts in overall + per_model:
-                for position, value in enumerate(values):
-                    counts[position + 1] += value
-                if model is not None:
-                    counts[0] += 1
-            if model is not None and latencies[record] >= 0:
-                self.latency[model].append(latencies[record])
-            if model is not None and flag & TASK:
-                self.tasks[model] += 1
+            counts[1] += tokens_in
+            counts[2] += tokens_out
+            counts[3] += cache_5m
+            counts[4] += cache_1h
+            counts[5] += cache_read
+            if model >= 0:
+                counts[0] += 1
+                if latency >= 0:
+                    self.latency[names[model]].append(latency)
+                if flag & TASK:
+                    self.tasks[names[model]] += 1
+        return groups
 
     def model_figures(self, group, warnings):
         result = {}
@@ -1244,8 +1408,7 @@ def collect_usage(config_dirs, state=None, since=None, until=None, group_by='non
     # Claude Code deletes old transcripts (cleanupPeriodDays); ccusage no longer counts them either.
     ledger.drop_files([files.pop(path)['id'] for path in [path for path in files if path not in present]])
     reader = _Reader(ledger, files, next_file)
-    for path in paths:
-        reader.read(path)
+    reader.read(paths)
     result, summary_warnings = summarize(ledger, table, since_ms, until_ms, group_by)
     if compare:
         if now is None:

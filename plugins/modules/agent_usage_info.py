@@ -22,6 +22,10 @@ description:
     C(plugins/module_utils/agent_usage.py).
   - Reads each file line by line, never whole, and from where the previous run stopped (O(state_file)); memory
     stays near 65 bytes per answer however large the transcripts are.
+  - With more than 32 MB to read, parses the lines in up to three forked worker processes (one per CPU), 4 MB at a
+    time, and counts them in the order of the files and lines, so the result is the one a single process gives; without
+    C(fork) or a process pool (no C(/dev/shm)), or when a worker dies, the module reads on by itself.
+    C(make bench-usage) measures it against ccusage on 1 GB.
   - Never returns the text of a prompt, an answer or a tool result, nor any file content; only numbers, model IDs,
     file paths and timestamps.
 author:
