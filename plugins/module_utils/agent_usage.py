@@ -91,6 +91,7 @@ from __future__ import annotations
 import base64
 import collections
 import concurrent.futures
+import concurrent.futures.process
 import datetime
 import errno
 import hashlib

@@ -13,6 +13,7 @@ key order, spaces, unicode escapes, other encodings, torn and cut lines.
 from __future__ import annotations
 
 import concurrent.futures
+import concurrent.futures.process
 import json
 import os
 
