@@ -42,7 +42,9 @@ class ActionModule(ActionBase):
             raise AnsibleActionFail('drift_report: fail_on_drift must be a boolean: %s' % exc)
         mode = str(args.get('mode') or 'report')
         if mode not in ('report', 'remediate'):
-            raise AnsibleActionFail('drift_report: mode is %s; use report or remediate' % mode)
+            # drift_remediation.yml passes jada_agent_drift_mode here unchecked: the name users set is the one to see.
+            raise AnsibleActionFail('drift_report: mode (jada_agent_drift_mode of drift_remediation.yml) is %s; use '
+                                    'report (change nothing) or remediate (fix drift)' % mode)
         names = args.get('hosts')
         if names is None:
             names = task_vars.get('ansible_play_hosts_all') or []

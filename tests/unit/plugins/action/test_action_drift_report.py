@@ -90,7 +90,8 @@ def test_hosts_named_explicitly_are_the_ones_reported_and_summed_up_in_that_orde
 
 @pytest.mark.parametrize('args, fragment', [
     ({}, 'needs a directory'),
-    ({'mode': 'fix'}, 'mode is fix; use report or remediate'),
+    ({'mode': 'fix'}, ('mode (jada_agent_drift_mode of drift_remediation.yml) is fix; use report (change nothing) '
+                       'or remediate (fix drift)')),
     ({'fail_on_drift': 'maybe'}, 'fail_on_drift must be a boolean'),
 ])
 def test_bad_arguments_fail_and_write_nothing(tmp_path, args, fragment):
