@@ -12,15 +12,13 @@ It runs once, from the play of the checked hosts themselves: a later play on loc
 
 from __future__ import annotations
 
-import os
-from datetime import datetime, timezone
-
 from ansible.errors import AnsibleActionFail
 from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.jada.agent.plugins.module_utils.atomic_file import write_json_files
 from ansible_collections.jada.agent.plugins.module_utils.drift_report import NOT_READ, drift_report
+from ansible_collections.jada.agent.plugins.module_utils.play_report import play_report_inputs
 
 
 class ActionModule(ActionBase):
@@ -31,9 +29,8 @@ class ActionModule(ActionBase):
 
     def run(self, tmp=None, task_vars=None):
         result = super(ActionModule, self).run(tmp, task_vars)
-        task_vars = task_vars or {}
         args = self._task.args
-        directory = os.path.expanduser(str(args.get('directory') or ''))
+        directory, hosts, finished = play_report_inputs(args, task_vars)
         if not directory:
             raise AnsibleActionFail('drift_report needs a directory for the report')
         try:
@@ -45,16 +42,8 @@ class ActionModule(ActionBase):
             # drift_remediation.yml passes jada_agent_drift_mode here unchecked: the name users set is the one to see.
             raise AnsibleActionFail('drift_report: mode (jada_agent_drift_mode of drift_remediation.yml) is %s; use '
                                     'report (change nothing) or remediate (fix drift)' % mode)
-        names = args.get('hosts')
-        if names is None:
-            names = task_vars.get('ansible_play_hosts_all') or []
-        hostvars = task_vars.get('hostvars') or {}
-        hosts = []
-        for name in names:
-            facts = hostvars[name] if name in hostvars else {}
-            hosts.append((name, facts.get('__jada_agent_state'), facts.get('__jada_agent_drift', NOT_READ),
-                          facts.get('__jada_agent_failure')))
-        finished = datetime.now(timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')
+        hosts = [(name, facts.get('__jada_agent_state'), facts.get('__jada_agent_drift', NOT_READ),
+                  facts.get('__jada_agent_failure')) for name, facts in hosts]
         report = drift_report(hosts, mode, finished, self._task.check_mode)
         try:
             paths = write_json_files(directory, ['drift-%s.json' % finished.replace(':', ''), 'latest.json'], report)

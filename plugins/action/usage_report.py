@@ -12,12 +12,12 @@ It runs once, from the play of the read hosts themselves (as drift_report), so t
 from __future__ import annotations
 
 import os
-from datetime import datetime, timezone
 
 from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.jada.agent.plugins.module_utils.atomic_file import replace_file, write_json_files
+from ansible_collections.jada.agent.plugins.module_utils.play_report import play_report_inputs
 from ansible_collections.jada.agent.plugins.module_utils.usage_report import USAGE_FACT, html_report, usage_report
 
 
@@ -29,17 +29,10 @@ class ActionModule(ActionBase):
 
     def run(self, tmp=None, task_vars=None):
         result = super(ActionModule, self).run(tmp, task_vars)
-        task_vars = task_vars or {}
-        args = self._task.args
-        directory = os.path.expanduser(str(args.get('directory') or ''))
+        directory, hosts, finished = play_report_inputs(self._task.args, task_vars)
         if not directory:
             raise AnsibleActionFail('usage_report needs a directory for the report')
-        names = args.get('hosts')
-        if names is None:
-            names = task_vars.get('ansible_play_hosts_all') or []
-        hostvars = task_vars.get('hostvars') or {}
-        hosts = [(name, (hostvars[name] if name in hostvars else {}).get(USAGE_FACT)) for name in names]
-        finished = datetime.now(timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')
+        hosts = [(name, facts.get(USAGE_FACT)) for name, facts in hosts]
         report = usage_report(hosts, finished, self._task.check_mode)
         stamp = finished.replace(':', '')
         page = html_report(report).encode('utf-8')
