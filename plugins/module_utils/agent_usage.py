@@ -50,7 +50,8 @@ answer written after it in the same file, and only when that answer is counted: 
 task of any model. The record of that answer carries the mark (one bit), so copies of the prompt count once.
 
 API errors are assistant lines with ``isApiErrorMessage: true`` and ``type: system`` lines with ``subtype:
-api_error``, counted under the model of the line, else of the file's latest answer, else ``<synthetic>``.
+api_error``, counted under the model of the line, else of the file's latest answer, else of its next answer (the
+first request of a session refused, then retried), else ``<synthetic>``.
 
 Nothing of a line's text is kept or returned: only numbers, model IDs, file paths and timestamps.
 
@@ -757,6 +758,22 @@ class Ledger(object):
         self._append((0, 0, 0, timestamp, 0, 0, 0, 0, 0, -1, self.model_id(model), file_id,
                       API_ERROR | (SIDECHAIN if sidechain else 0)))
 
+    def adopt_errors(self, file_id, count, model):
+        """Count the last ``count`` API errors of file ``file_id`` filed under ``<synthetic>`` under ``model``."""
+        synthetic = self._model_ids.get(SYNTHETIC)
+        if synthetic is None:
+            return
+        files, flags, models = self.columns['file'], self.columns['flags'], self.columns['model']
+        target = self.model_id(model)
+        # Newest first: the file's records are at the end while it is read, or (read on from a state) further back.
+        for record in range(len(flags) - 1, -1, -1):
+            if count == 0:
+                return
+            if (files[record] == file_id and models[record] == synthetic and flags[record] & API_ERROR
+                    and not flags[record] & DEAD):
+                models[record] = target
+                count -= 1
+
     def drop_files(self, file_ids):
         """Forget what these files contributed (each is read again from its start, or is gone), in one pass."""
         file_ids = set(file_ids)
@@ -1030,7 +1047,7 @@ class _Reader(object):
         if previous is not None:
             self.ledger.drop_files([previous['id']])
         entry = {'id': self.next_file, 'dev': status.st_dev, 'ino': status.st_ino, 'size': 0, 'offset': 0,
-                 'tail': None, 'last_user': None, 'last_model': None, 'prompt': False}
+                 'tail': None, 'last_user': None, 'last_model': None, 'prompt': False, 'orphans': 0}
         self.next_file += 1
         self.files[path] = entry
         return entry
@@ -1100,10 +1117,16 @@ class _Reader(object):
             record = ledger.add_answer(parsed, entry['id'], latency, file_session)
             if parsed.assistant and model_key(parsed) is not None:
                 entry['last_model'] = model_key(parsed)
+                if entry.get('orphans'):
+                    ledger.adopt_errors(entry['id'], entry['orphans'], entry['last_model'])
+                    entry['orphans'] = 0
                 if task:
                     ledger.mark_task(record)
         if parsed.api_error:
             model = parsed.model if parsed.model not in (None, SYNTHETIC) else entry['last_model']
+            if model is None:
+                # The session's first request failed: its model is that of the answer its retry gets, if any.
+                entry['orphans'] = entry.get('orphans', 0) + 1
             ledger.add_error(parsed.timestamp, model or SYNTHETIC, parsed.sidechain, entry['id'])
 
 

@@ -699,11 +699,51 @@ def test_no_transcripts(tmp_path):
 
 
 def test_api_errors_alone_cost_nothing(tmp_path):
-    # The first request of a session refused: its error goes under <synthetic> (no answer before it), with no tokens.
-    write(tmp_path, 's.jsonl', [prompt(at('10:00:00.000')), api_error(at('10:00:01.000')), prompt(at('10:00:02.000')),
+    # A session whose only request was refused: its error goes under <synthetic> (no answer of its file), no tokens.
+    write(tmp_path, 's.jsonl', [prompt(at('10:00:00.000')), api_error(at('10:00:01.000'))])
+    write(tmp_path, 't.jsonl', [prompt(at('10:00:02.000')),
                                 assistant('msg_01A', 'req_01A', SONNET, usage(1000, 100), at('10:00:03.000'))])
     result, dummy = run(tmp_path)
     assert result['models']['<synthetic>']['api_errors'] == 1
     assert result['models']['<synthetic>']['cost_usd'] == 0.0
     # 1000*3 + 100*15 = 4500 per million: known, not made unknown by the error.
     assert result['totals']['cost_usd'] == 0.0045
+
+
+@pytest.mark.parametrize('batches, errors', [
+    # The first request refused twice, then answered: both errors are that model's.
+    ([['p', 'e', 'e', 'sonnet']], {SONNET: 2}),
+    # Read in two runs, the answer after the state was written: the same as one read.
+    ([['p', 'e'], ['e', 'sonnet']], {SONNET: 2}),
+    ([['p', 'e', 'e'], ['sonnet']], {SONNET: 2}),
+    # An error after an answer is that answer's model's, even when the next answer is another model's.
+    ([['p', 'haiku', 'p', 'e', 'sonnet']], {HAIKU_DATED: 1, SONNET: 0}),
+    # Never answered: <synthetic>.
+    ([['p', 'e'], ['p']], {'<synthetic>': 1}),
+], ids=['retried', 'split-after-error', 'split-before-answer', 'after-an-answer', 'never-answered'])
+def test_an_error_before_any_answer_is_the_next_answers_model(tmp_path, batches, errors):
+    clock = iter(range(10, 60))
+    counter = iter(range(1, 50))
+
+    def line(kind):
+        when = at('10:00:%02d.000' % next(clock))
+        if kind == 'p':
+            return prompt(when)
+        if kind == 'e':
+            return api_error(when)
+        number = next(counter)
+        return assistant('msg_%02d' % number, 'req_%02d' % number, SONNET if kind == 'sonnet' else HAIKU_DATED,
+                         usage(10, 1), when)
+
+    path, state, result = None, None, None
+    for batch in batches:
+        lines = [line(kind) for kind in batch]
+        if path is None:
+            path = write(tmp_path, 's.jsonl', lines)
+        else:
+            append(path, lines)
+        result, state = run(tmp_path, state=state)
+    assert dict((model, figures['api_errors']) for model, figures in result['models'].items()) == errors
+    assert result['totals']['api_errors'] == sum(errors.values())
+    # A full read of the same file agrees with the read in runs.
+    assert run(tmp_path)[0]['models'] == result['models']
