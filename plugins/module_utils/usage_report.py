@@ -128,10 +128,11 @@ def change_withheld(name, spans):
 
 
 def _duration(days):
-    minutes = int(round(days * 24 * 60))
+    # Rounded down: a window a minute short of a day must not read as 24.0 hours.
+    minutes = int(days * 24 * 60)
     if minutes < 120:
         return '%d minute(s)' % minutes
-    return '%.1f hour(s)' % (minutes / 60.0) if minutes < 24 * 60 else '%s day(s)' % _number(round(days, 2))
+    return '%.1f hour(s)' % (minutes // 6 / 10.0) if minutes < 24 * 60 else '%s day(s)' % _number(round(days, 2))
 
 
 def changes(before, after, spans):

@@ -116,7 +116,7 @@ def test_changes_per_model_and_over_all_models():
     ('cost_per_day', [(7.0, 1.0)], None),
     ('cost_per_day', [(7.0, 0.0035)], 'too early: a window covers 5 minute(s), less than 1 day(s)'),
     ('cost_per_day', [(7.0, 2.0), (0.5, 0.5)], 'too early: a window covers 12.0 hour(s), less than 1 day(s)'),
-    ('cost_per_day', [(7.0, 0.999)], 'too early: a window covers 24.0 hour(s), less than 1 day(s)'),
+    ('cost_per_day', [(7.0, 0.999)], 'too early: a window covers 23.9 hour(s), less than 1 day(s)'),
     ('cost_per_day', [], 'too early: a window covers 0 minute(s), less than 1 day(s)'),
 ], ids=['same-length', 'counts-unequal', 'counts-one-host-unequal', 'ratio-short', 'error-rate-short',
         'latency-short', 'per-day-one-day', 'per-day-minutes', 'per-day-one-host-short', 'per-day-just-short', 'no-window'])
