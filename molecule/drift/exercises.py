@@ -301,6 +301,13 @@ def an_audit_that_fixes_lambda_too():
         return {'run': run, 'summarizer': summarizer, 'after': audit(aws), 'created': aws['created']}
 
 
+def an_audit_under_a_limit():
+    """--limit with the host alone is refused before anything is read; with localhost added the audit runs whole."""
+    with audit_sources() as aws:
+        return {'alone': audit(aws, '--limit', HOST), 'run': audit(aws, '--limit', HOST + ',localhost'),
+                'created': aws['created']}
+
+
 EXERCISES = [
     drift_check_on_a_converged_host,
     drift_report_on_a_drifted_host,
@@ -313,4 +320,5 @@ EXERCISES = [
     an_audit_report,
     an_audit_that_fixes,
     an_audit_that_fixes_lambda_too,
+    an_audit_under_a_limit,
 ]

@@ -13,7 +13,7 @@ import jada_molecule  # noqa: E402  pylint: disable=wrong-import-position
 HOST = 'jada-molecule-drift'
 testinfra_hosts = ['podman://' + HOST]
 SECRETS = ('sk-planner-secret', 'tok-123', 'audit-secret-do-not-print')
-AUDITS = ('an_audit_report', 'an_audit_that_fixes', 'an_audit_that_fixes_lambda_too')
+AUDITS = ('an_audit_report', 'an_audit_that_fixes', 'an_audit_that_fixes_lambda_too', 'an_audit_under_a_limit')
 
 
 def rows_by_agent(report):
@@ -65,7 +65,7 @@ def test_a_config_whose_model_is_an_object_is_counted_unreadable_and_named():
 @pytest.mark.parametrize('name', AUDITS)
 def test_no_run_shows_or_reports_a_secret(name):
     record = jada_molecule.results(name)
-    runs = [record['run']] + ([record['after']] if 'after' in record else [])
+    runs = [record['run']] + [record[other] for other in ('after', 'alone') if other in record]
     for run in runs:
         text = json.dumps(run['output']) + run['stderr'] + json.dumps(run['report'])
         for secret in SECRETS:
@@ -87,6 +87,23 @@ def test_fix_lambda_corrects_the_function_and_keeps_its_other_variables():
     assert record['summarizer'] == {'ANTHROPIC_MODEL': 'claude-haiku-4-5', 'LOG_LEVEL': 'info'}
     after = succeeded(record['after'])
     assert after['report']['summary']['non_compliant'] == 0, after['shown']
+
+
+def test_a_limit_that_leaves_out_localhost_is_refused_before_anything_is_read():
+    alone = jada_molecule.results('an_audit_under_a_limit')['alone']
+    assert alone['rc'] != 0
+    assert alone['files'] is None and alone['audit'] is None and alone['report'] is None
+    assert [failure['task'] for failure in alone['failures']] == [
+        "Refuse a --limit that leaves out localhost, where the audit rates, reports and fails"], alone['failures']
+    # The fix it names is the limit to run with, which the next test shows to work.
+    assert "--limit '%s,localhost'" % HOST in alone['failures'][0]['msg']
+
+
+def test_a_limit_with_localhost_added_audits_the_host_and_aws_whole():
+    run = succeeded(jada_molecule.results('an_audit_under_a_limit')['run'])
+    full = jada_molecule.results('an_audit_report')['run']['report']
+    assert rows_by_agent(run['report']) == rows_by_agent(full)
+    assert rows_by_agent(run['report'])[('router', 'json_file')]['host'] == HOST
 
 
 @pytest.mark.parametrize('name', AUDITS)
