@@ -8,6 +8,7 @@ import contextlib
 import io
 import json
 import os
+import shutil
 import sys
 import tempfile
 import zipfile
@@ -172,6 +173,37 @@ def drift_check_with_a_host_it_cannot_reach():
             'only_gone': only_gone}
 
 
+LOST = 'jada-molecule-drift-lost'
+# podman for LOST: it runs podman until the read's module has run, then answers as for a container that is gone, so
+# that Ansible finds the host unreachable from its next task on. The module's run is the call naming python with it
+# (the chmod before it names the file too).
+LOSING_PODMAN = """#!/bin/sh
+[ -e "%(flag)s" ] && { echo "Error: no container with name or ID found" >&2; exit 125; }
+case "$*" in *python*AnsiballZ_agent_host_info.py*) "%(podman)s" "$@"; rc=$?; touch "%(flag)s"; exit $rc;; esac
+exec "%(podman)s" "$@"
+"""
+
+
+def drift_remediation_that_loses_a_host():
+    """Remediate mode on the drifted host under two inventory names: its own, and LOST, whose podman stops answering
+    once its read has run, as a host that goes away during the fix. The report must name LOST failed, lost after its
+    read (not "drift remains" as if no fix had been tried), and the host under its own name fixed."""
+    target = host()
+    with drifted_by_hand(target), tempfile.TemporaryDirectory() as work:
+        podman = os.path.join(work, 'podman')
+        with open(podman, 'w') as handle:
+            handle.write(LOSING_PODMAN % {'flag': os.path.join(work, 'gone'), 'podman': shutil.which('podman')})
+        os.chmod(podman, 0o755)
+        inventory = os.path.join(work, 'inventory.yml')
+        with open(inventory, 'w') as handle:
+            json.dump({'jada_orchestrators': {'hosts': {LOST: {
+                'ansible_connection': 'containers.podman.podman', 'ansible_host': HOST,
+                'ansible_podman_executable': podman}}}}, handle)
+        run = drift_run('remediate', '-i', inventory)
+        lost_after_read = os.path.exists(os.path.join(work, 'gone'))
+    return {'run': run, 'lost_after_read': lost_after_read}
+
+
 # The drift schedule's service.
 
 @contextlib.contextmanager
@@ -315,6 +347,7 @@ EXERCISES = [
     drift_runs_on_a_stopped_lightsail_instance,
     drift_check_of_a_stale_agent,
     drift_check_with_a_host_it_cannot_reach,
+    drift_remediation_that_loses_a_host,
     a_scheduled_drift_run,
     a_drift_run_that_finds_the_lock_taken,
     an_audit_report,

@@ -42,8 +42,11 @@ class ActionModule(ActionBase):
             # drift_remediation.yml passes jada_agent_drift_mode here unchecked: the name users set is the one to see.
             raise AnsibleActionFail('drift_report: mode (jada_agent_drift_mode of drift_remediation.yml) is %s; use '
                                     'report (change nothing) or remediate (fix drift)' % mode)
+        # A host of the play that is no longer in it was lost on the way (the read, ignoring unreachable, keeps it).
+        task_vars = task_vars or {}
+        lost = set(task_vars.get('ansible_play_hosts_all') or []) - set(task_vars.get('ansible_play_hosts') or [])
         hosts = [(name, facts.get('__jada_agent_state'), facts.get('__jada_agent_drift', NOT_READ),
-                  facts.get('__jada_agent_failure')) for name, facts in hosts]
+                  facts.get('__jada_agent_failure'), name in lost) for name, facts in hosts]
         report = drift_report(hosts, mode, finished, self._task.check_mode)
         try:
             paths = write_json_files(directory, ['drift-%s.json' % finished.replace(':', ''), 'latest.json'], report)

@@ -11,8 +11,8 @@ failure), so that the report, its summary and the run's verdict cannot disagree.
 
 Public API::
 
-    host_entry(name, state, kept_drift, failure)     # (entry, outcome, summary lines) of one host
-    drift_report(hosts, mode, finished, check_mode)  # the whole report
+    host_entry(name, state, kept_drift, failure, lost)  # (entry, outcome, summary lines) of one host
+    drift_report(hosts, mode, finished, check_mode)     # the whole report
     NOT_READ                                         # a host with no read answer and no failure
 """
 
@@ -31,12 +31,13 @@ def _checks(items):
     return set(item.get('check') for item in items or [])
 
 
-def host_entry(name, state, kept_drift=NOT_READ, failure=None):
+def host_entry(name, state, kept_drift=NOT_READ, failure=None, lost=False):
     """(entry, outcome, lines) for host ``name``.
 
     ``state`` is agent_host_info's registered answer (None when the host never got that far, or an unreachable
     result); ``kept_drift`` what drifted before a fix (NOT_READ when no fix ran); ``failure`` a deferred failure's
-    message. ``outcome`` is 'failed', 'drift' (drift remains), or 'ok' (none found, or all of it fixed).
+    message; ``lost`` whether the host left the play (unreachable, or a task failed that nothing deferred) by the time
+    of the report. ``outcome`` is 'failed', 'drift' (drift remains), or 'ok' (none found, or all of it fixed).
     """
     state = state or {}
     plan = state.get('plan') or {}
@@ -46,6 +47,10 @@ def host_entry(name, state, kept_drift=NOT_READ, failure=None):
     if drift is None and failure is None:
         failure = '%s: not checked (%s; see the output above)' % (
             name, 'unreachable' if state.get('unreachable') else 'its read or preflight failed')
+    elif failure is None and lost:
+        # Read, then lost before the read after the fix: what that first read found is all the report knows.
+        failure = '%s: lost after its read (unreachable, or a task failed; see the output above); what drifted may ' \
+                  'remain' % name
     drift, remaining = drift or [], remaining or []
     left = _checks(remaining)
     fixed = [item for item in drift if item.get('check') not in left] if failure is None else []
@@ -65,10 +70,10 @@ def host_entry(name, state, kept_drift=NOT_READ, failure=None):
 
 
 def drift_report(hosts, mode, finished, check_mode):
-    """The report of a run over ``hosts``, a list of (name, state, kept_drift, failure) in play order."""
+    """The report of a run over ``hosts``, a list of (name, state, kept_drift, failure, lost) in play order."""
     entries, with_drift, failed, lines = {}, [], [], []
-    for name, state, kept_drift, failure in hosts:
-        entry, outcome, host_lines = host_entry(name, state, kept_drift, failure)
+    for name, state, kept_drift, failure, lost in hosts:
+        entry, outcome, host_lines = host_entry(name, state, kept_drift, failure, lost)
         entries[name] = entry
         lines.extend(host_lines)
         if outcome == 'failed':

@@ -16,7 +16,9 @@ description:
     fix; C(__jada_agent_failure), a deferred failure), writes it as JSON to C(drift-<UTC time>.json) and
     C(latest.json) in O(directory), shows its summary lines, and fails when drift remains or a host failed.
   - A host with neither a read nor a failure (unreachable, or stopped by its preflight) is reported as failed,
-    C(not checked (unreachable; see the output above)).
+    C(not checked (unreachable; see the output above)). A host read and then lost before the read after its fix
+    (it left the play, unreachable or failed, with no deferred failure) is reported as failed too, C(lost after its
+    read), with what its read found as what may remain.
   - Runs entirely in the controller process (an action plugin with no module). Use it with C(run_once) in the play
     of the checked hosts, not in a later play on C(localhost), which C(--limit) would skip.
   - The report holds what drifted (check, expected and actual value) and the effective model with its setting and

@@ -112,6 +112,21 @@ def test_the_report_lists_the_host_it_could_not_reach_and_checks_the_others():
     assert record['after'] == record['before']
 
 
+def test_a_host_lost_during_the_fix_is_reported_failed_not_with_drift_remaining():
+    record = jada_molecule.results('drift_remediation_that_loses_a_host')
+    run = record['run']
+    lost = 'jada-molecule-drift-lost'
+    # The same drifted container under two names: read under both, then LOST unreachable at its first task of the fix.
+    assert record['lost_after_read'] and run['stats'][lost]['unreachable'] == 1
+    assert run['rc'] != 0
+    assert run['report']['hosts_failed'] == [lost] and run['report']['hosts_with_drift'] == []
+    entry = run['report']['hosts'][lost]
+    assert entry['failed'].startswith(lost + ': lost after its read') and entry['fixed'] == []
+    assert entry['drift'] == entry['remaining'] == run['report']['hosts'][HOST]['drift']
+    fixed = run['report']['hosts'][HOST]
+    assert fixed['failed'] is None and fixed['remaining'] == [] and len(fixed['fixed']) == len(fixed['drift']) >= 3
+
+
 def test_a_limited_run_reports_the_hosts_it_was_limited_to():
     record = jada_molecule.results('drift_check_with_a_host_it_cannot_reach')
     limited = record['limited']

@@ -26,8 +26,10 @@ def read(drift):
             'effective_model': {'model': 'claude-sonnet-4-6', 'source': '/srv/a/.claude/settings.json'}}
 
 
-def run_action(args, hostvars, play_hosts=None, check_mode=False):
-    task_vars = {'hostvars': hostvars, 'ansible_play_hosts_all': play_hosts or list(hostvars)}
+def run_action(args, hostvars, play_hosts=None, check_mode=False, active=None):
+    play_hosts = play_hosts or list(hostvars)
+    task_vars = {'hostvars': hostvars, 'ansible_play_hosts_all': play_hosts,
+                 'ansible_play_hosts': play_hosts if active is None else active}
     return controller_harness.run_action('drift_report', args, task_vars, check_mode)[0]
 
 
@@ -72,6 +74,18 @@ def test_a_host_without_a_read_is_reported_failed_and_the_remediated_one_fixed(t
     assert report['hosts']['fixed']['fixed'] == DRIFT and report['hosts']['fixed']['remaining'] == []
     assert report['hosts']['gone']['failed'] == 'gone: not checked (unreachable; see the output above)'
     assert 'Failed to connect' not in json.dumps(report)
+
+
+def test_a_host_lost_during_the_fix_is_reported_failed_not_with_drift_remaining(tmp_path):
+    # Read with drift, then gone from the play before the read after the fix, with no deferred failure.
+    hostvars = {'lost': {'__jada_agent_state': read(DRIFT), '__jada_agent_drift': DRIFT},
+                'fixed': {'__jada_agent_state': read([]), '__jada_agent_drift': DRIFT}}
+    result = run_action({'directory': str(tmp_path), 'mode': 'remediate'}, hostvars, active=['fixed'])
+    assert result['failed'] is True
+    assert (result['hosts_failed'], result['hosts_with_drift']) == (['lost'], [])
+    lost = written(tmp_path)['hosts']['lost']
+    assert lost['failed'].startswith('lost: lost after its read') and lost['fixed'] == []
+    assert lost['remaining'] == DRIFT
 
 
 def test_only_the_hosts_of_the_play_are_reported(tmp_path):

@@ -23,24 +23,36 @@ def read(drift, effective=None):
     return {'plan': {'drift': drift, 'pending': bool(drift)}, 'effective_model': effective or {}}
 
 
-@pytest.mark.parametrize('state, kept, failure, outcome, drift, fixed, remaining, failed', [
+LOST = 'h: lost after its read (unreachable, or a task failed; see the output above); what drifted may remain'
+
+
+@pytest.mark.parametrize('state, kept, failure, lost, outcome, drift, fixed, remaining, failed', [
     # Report mode: what the read found.
-    (read([]), NOT_READ, None, 'ok', [], [], [], None),
-    (read([MODEL, LIMIT]), NOT_READ, None, 'drift', [MODEL, LIMIT], [], [MODEL, LIMIT], None),
+    (read([]), NOT_READ, None, False, 'ok', [], [], [], None),
+    (read([MODEL, LIMIT]), NOT_READ, None, False, 'drift', [MODEL, LIMIT], [], [MODEL, LIMIT], None),
     # Remediate mode: what drifted was kept before the fix; the read after it says what remains.
-    (read([]), [MODEL, LIMIT], None, 'ok', [MODEL, LIMIT], [MODEL, LIMIT], [], None),
-    (read([LIMIT]), [MODEL, LIMIT], None, 'drift', [MODEL, LIMIT], [MODEL], [LIMIT], None),
+    (read([]), [MODEL, LIMIT], None, False, 'ok', [MODEL, LIMIT], [MODEL, LIMIT], [], None),
+    (read([LIMIT]), [MODEL, LIMIT], None, False, 'drift', [MODEL, LIMIT], [MODEL], [LIMIT], None),
     # A failed fix (rolled back, no read after it): nothing counts as fixed, and the host failed.
-    (read([MODEL]), [MODEL], 'h: verification failed', 'failed', [MODEL], [], [MODEL], 'h: verification failed'),
+    (read([MODEL]), [MODEL], 'h: verification failed', False, 'failed', [MODEL], [], [MODEL],
+     'h: verification failed'),
+    # Lost during the fix (no deferred failure, no read after it): failed, not "drift remains", nothing fixed.
+    (read([MODEL]), [MODEL], None, True, 'failed', [MODEL], [], [MODEL], LOST),
+    # A deferred failure says more than "lost".
+    (read([MODEL]), [MODEL], 'h: verification failed', True, 'failed', [MODEL], [], [MODEL],
+     'h: verification failed'),
     # No read at all.
-    (None, NOT_READ, None, 'failed', [], [], [], 'h: not checked (its read or preflight failed; see the output above)'),
-    ({'unreachable': True, 'msg': 'Failed to connect'}, NOT_READ, None, 'failed', [], [], [],
+    (None, NOT_READ, None, False, 'failed', [], [], [],
+     'h: not checked (its read or preflight failed; see the output above)'),
+    (None, NOT_READ, None, True, 'failed', [], [], [],
+     'h: not checked (its read or preflight failed; see the output above)'),
+    ({'unreachable': True, 'msg': 'Failed to connect'}, NOT_READ, None, False, 'failed', [], [], [],
      'h: not checked (unreachable; see the output above)'),
     # A read that failed its own way, with a deferred failure that names it.
-    ({'failed': True, 'msg': 'boom'}, NOT_READ, 'h: boom', 'failed', [], [], [], 'h: boom'),
+    ({'failed': True, 'msg': 'boom'}, NOT_READ, 'h: boom', True, 'failed', [], [], [], 'h: boom'),
 ])
-def test_host_outcomes(state, kept, failure, outcome, drift, fixed, remaining, failed):
-    entry, got, dummy = host_entry('h', state, kept, failure)
+def test_host_outcomes(state, kept, failure, lost, outcome, drift, fixed, remaining, failed):
+    entry, got, dummy = host_entry('h', state, kept, failure, lost)
     assert got == outcome
     assert (entry['drift'], entry['fixed'], entry['remaining'], entry['failed']) == (drift, fixed, remaining, failed)
 
@@ -69,11 +81,11 @@ def test_summary_lines(state, kept, failure, lines):
 
 def test_the_report_sorts_hosts_by_outcome_in_play_order():
     report = drift_report([
-        ('c', read([MODEL]), NOT_READ, None),
-        ('a', read([]), NOT_READ, None),
-        ('b', None, NOT_READ, None),
-        ('d', read([]), [LIMIT], None),
-        ('e', read([LIMIT]), NOT_READ, None),
+        ('c', read([MODEL]), NOT_READ, None, False),
+        ('a', read([]), NOT_READ, None, False),
+        ('b', None, NOT_READ, None, True),
+        ('d', read([]), [LIMIT], None, False),
+        ('e', read([LIMIT]), NOT_READ, None, False),
     ], 'remediate', '2026-11-30T08:00:00Z', 1)
     assert list(report['hosts']) == ['c', 'a', 'b', 'd', 'e']
     assert report['hosts_with_drift'] == ['c', 'e'] and report['hosts_failed'] == ['b']
