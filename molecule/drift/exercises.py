@@ -174,12 +174,15 @@ def drift_check_with_a_host_it_cannot_reach():
 
 
 LOST = 'jada-molecule-drift-lost'
-# podman for LOST: it runs podman until the read's module has run, then answers as for a container that is gone, so
-# that Ansible finds the host unreachable from its next task on. The module's run is the call naming python with it
-# (the chmod before it names the file too).
+# podman for LOST: it runs podman until the read's module has run and its temporary directory is removed, then
+# answers as for a container that is gone, so that Ansible finds the host unreachable from its next task on. The
+# module's run is the call naming python with it (the chmod before it names the file too).
 LOSING_PODMAN = """#!/bin/sh
-[ -e "%(flag)s" ] && { echo "Error: no container with name or ID found" >&2; exit 125; }
-case "$*" in *python*AnsiballZ_agent_host_info.py*) "%(podman)s" "$@"; rc=$?; touch "%(flag)s"; exit $rc;; esac
+[ -e "%(gone)s" ] && { echo "Error: no container with name or ID found" >&2; exit 125; }
+case "$*" in
+    *python*AnsiballZ_agent_host_info.py*) touch "%(read)s" ;;
+    *"rm -f -r"*) [ -e "%(read)s" ] && { "%(podman)s" "$@"; rc=$?; touch "%(gone)s"; exit $rc; } ;;
+esac
 exec "%(podman)s" "$@"
 """
 
@@ -192,7 +195,8 @@ def drift_remediation_that_loses_a_host():
     with drifted_by_hand(target), tempfile.TemporaryDirectory() as work:
         podman = os.path.join(work, 'podman')
         with open(podman, 'w') as handle:
-            handle.write(LOSING_PODMAN % {'flag': os.path.join(work, 'gone'), 'podman': shutil.which('podman')})
+            handle.write(LOSING_PODMAN % {'read': os.path.join(work, 'read'), 'gone': os.path.join(work, 'gone'),
+                                          'podman': shutil.which('podman')})
         os.chmod(podman, 0o755)
         inventory = os.path.join(work, 'inventory.yml')
         with open(inventory, 'w') as handle:

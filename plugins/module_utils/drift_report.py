@@ -13,7 +13,7 @@ Public API::
 
     host_entry(name, state, kept_drift, failure, lost)  # (entry, outcome, summary lines) of one host
     drift_report(hosts, mode, finished, check_mode)     # the whole report
-    NOT_READ                                         # a host with no read answer and no failure
+    NOT_READ                                            # a host with no read answer and no failure
 """
 
 from __future__ import annotations
