@@ -143,9 +143,11 @@ def changes(before, after, spans):
     rows = dict((model, (before.get(model, {}), after.get(model, {}))) for model in set(before) | set(after))
     rows[TOTALS] = (window_totals(before), window_totals(after))
     for model, (old, new) in rows.items():
-        shown = [name for name in COMPARED if (name in old or name in new) and not change_withheld(name, spans)]
-        result[model] = dict((name, None) for name in COMPARED if name in old or name in new)
-        result[model].update((name, change_percent(old.get(name), new.get(name))) for name in shown)
+        result[model] = {}
+        for name in COMPARED:
+            if name in old or name in new:
+                change = None if change_withheld(name, spans) else change_percent(old.get(name), new.get(name))
+                result[model][name] = change
     return result
 
 

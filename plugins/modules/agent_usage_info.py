@@ -172,7 +172,8 @@ models:
     - C(requests) counts answers (an answer written over several lines once), C(cache_creation_input_tokens) the 5m
       and 1h cache writes together, C(api_errors) the failed API calls (assistant lines with C(isApiErrorMessage),
       C(system) lines with C(subtype=api_error)) under the model of the line, else of the file's latest answer, else
-      of its next answer, else C(<synthetic>). C(cost_usd) is C(null) for a model with tokens but no price, 0 for one with API errors only.
+      of its next answer, else C(<synthetic>). C(cost_usd) is C(null) for a model with tokens but no price, 0 for one
+      with API errors only.
   returned: always
   type: dict
   sample: {claude-sonnet-4-6: {requests: 42, input_tokens: 1830, output_tokens: 20311,
